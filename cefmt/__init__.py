@@ -1,0 +1,57 @@
+"""cefmt: CloudEvents codecs for Python.
+
+Events are immutable records; encoders and decoders are stateless functions found by
+``(specversion, transport, mode)`` through the ``cefmt.codecs`` entry-point group.
+
+>>> from cefmt import CloudEvent, encode, decode
+>>> event = CloudEvent({"type": "com.example.t", "source": "/s"}, {"n": 1})
+>>> decode(encode(event, "http", "binary"), "http") == event
+True
+"""
+
+from __future__ import annotations
+
+from ._api import codecs, decode, encode, register, unregister
+from ._errors import (
+    CloudEventError,
+    CodecConflictError,
+    InvalidAttributeError,
+    LimitExceededError,
+    MalformedMessageError,
+    MissingAttributeError,
+    PluginLoadError,
+    UnknownCodecError,
+    UnsupportedSpecVersionError,
+)
+from ._event import SPEC_VERSIONS, CloudEvent, Data, Extensions
+from ._registry import ENTRY_POINT_GROUP, Codec, CodecInfo, Registry, default_registry
+from ._timestamp import Timestamp
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "SPEC_VERSIONS",
+    "CloudEvent",
+    "CloudEventError",
+    "Codec",
+    "CodecConflictError",
+    "CodecInfo",
+    "Data",
+    "Extensions",
+    "InvalidAttributeError",
+    "LimitExceededError",
+    "MalformedMessageError",
+    "MissingAttributeError",
+    "PluginLoadError",
+    "Registry",
+    "Timestamp",
+    "UnknownCodecError",
+    "UnsupportedSpecVersionError",
+    "codecs",
+    "decode",
+    "default_registry",
+    "encode",
+    "register",
+    "unregister",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,68 @@
+"""The module-level verbs, bound to :data:`cefmt.default_registry`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._registry import CodecInfo, default_registry
+
+__all__ = ["codecs", "decode", "encode", "register", "unregister"]
+
+
+def encode(event: Any, transport: str, mode: str = "structured", **options: Any) -> Any:
+    """Encode an event (a list of events for ``mode="batch"``) for a transport or event format.
+
+    The codec is the one registered for ``(event.specversion, transport, mode)``; ``options`` go to
+    it (``format="msgpack"`` for a binding's structured mode, for example).
+
+    >>> from cefmt import CloudEvent
+    >>> headers, body = encode(CloudEvent(id="1", source="/s", type="t"), "http", "binary")
+    >>> headers["ce-id"]
+    '1'
+    """
+    specversion = event.specversion if type(event) is not list else None
+    if specversion is not None:
+        codec = default_registry._overrides.get((specversion, transport, mode)) or default_registry._loaded.get(
+            (specversion, transport, mode)
+        )
+        if codec is not None:  # the hot path: one dict lookup once a key is loaded
+            return codec.encode(event, **options)
+    return default_registry.encode(event, transport, mode, **options)
+
+
+def decode(
+    message: Any, transport: str, mode: str | None = None, *, specversion: str | None = None, **options: Any
+) -> Any:
+    """Decode a message of a transport or event format into an event (a list for batch modes).
+
+    The mode and spec version are read from the message unless given.
+
+    >>> from cefmt import CloudEvent
+    >>> decode(encode(CloudEvent(id="1", source="/s", type="t"), "json"), "json").id
+    '1'
+    """
+    return default_registry.decode(message, transport, mode, specversion=specversion, **options)
+
+
+def codecs() -> list[CodecInfo]:
+    """Every registered ``(specversion, transport, mode)`` with its distribution; nothing is imported.
+
+    >>> ("1.0", "http", "binary") in {info.key for info in codecs()}
+    True
+    """
+    return default_registry.codecs()
+
+
+def register(specversion: str, transport: str, mode: str, codec: Any) -> None:
+    """Register a codec at run time; it overrides any installed entry point for the same key.
+
+    >>> from cefmt import Codec
+    >>> register("1.0", "memo", "binary", Codec(encode=lambda e: e.id, decode=lambda m: m))
+    >>> unregister("1.0", "memo", "binary")
+    """
+    default_registry.register(specversion, transport, mode, codec)
+
+
+def unregister(specversion: str, transport: str, mode: str) -> None:
+    """Remove a run-time registration."""
+    default_registry.unregister(specversion, transport, mode)

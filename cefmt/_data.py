@@ -1,0 +1,107 @@
+"""Event data as a message body, and back: the one rule every binary mode shares.
+
+Binary-mode bodies are bytes; what the receiver gets back is decided by ``datacontenttype`` alone:
+
+* an empty body is no data (``None``);
+* a JSON media type: the body is parsed as JSON (so a ``str`` travels as a JSON string);
+* a text media type (``text/*``, XML, any ``charset=``): ``str``, decoded in the declared charset
+  (UTF-8 when none is named), or the original ``bytes`` if the body is not valid in that charset;
+* anything else, or no content type: ``bytes``, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ._errors import InvalidAttributeError, MalformedMessageError
+from ._event import CloudEvent, Data
+from ._media import parse_media_type
+
+__all__ = ["body_to_data", "data_to_body", "dump_json", "load_json"]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# Built once and reused: the keyword handling of json.dumps/json.loads costs more than small documents.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def dump_json(value: Any, what: str = "data") -> str:
+    """Serialize a JSON value compactly (UTF-8 text, no NaN/Infinity); a bad value is a cefmt error.
+
+    >>> dump_json({"a": [1, "é"]})
+    '{"a":[1,"é"]}'
+    """
+    try:
+        return _ENCODER.encode(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidAttributeError(what, f"is not JSON-serializable: {exc}") from exc
+
+
+def load_json(raw: bytes | str, where: str) -> Any:
+    """Parse JSON text or UTF-8 bytes; invalid UTF-8, bad JSON and runaway nesting are cefmt errors.
+
+    >>> load_json(b'{"a": 1}', "body")
+    {'a': 1}
+    """
+    try:
+        text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8")
+        return _DECODER.decode(text)
+    except UnicodeDecodeError as exc:
+        raise MalformedMessageError(f"{where} is not valid UTF-8: {exc.reason} at byte {exc.start}") from exc
+    except json.JSONDecodeError as exc:
+        raise MalformedMessageError(f"{where} is not valid JSON: {exc.msg} at position {exc.pos}") from exc
+    except RecursionError as exc:
+        raise MalformedMessageError(f"{where} is nested too deeply to parse") from exc
+    except ValueError as exc:  # NaN/Infinity, integers over the digit limit
+        raise MalformedMessageError(f"{where} is not valid JSON: {exc}") from exc
+
+
+def data_to_body(event: CloudEvent) -> bytes:
+    """The event's data as a binary-mode body (``b""`` when there is none).
+
+    >>> data_to_body(CloudEvent(type="t", source="/s", data={"a": 1}))
+    b'{"a":1}'
+    """
+    data = event.data
+    if data is None:
+        return b""
+    if type(data) is bytes:
+        return data
+    media = parse_media_type(event.datacontenttype) if event.datacontenttype else None
+    if media is not None and media.is_json:
+        return dump_json(data).encode("utf-8")
+    if type(data) is str:
+        charset = (media.charset if media is not None else None) or "utf-8"
+        try:
+            return data.encode(charset)
+        except UnicodeEncodeError as exc:
+            raise InvalidAttributeError(
+                "data", f"cannot be encoded in the declared charset {charset}: {exc.reason}"
+            ) from exc
+    return dump_json(data).encode("utf-8")  # not reached: the record pairs JSON values with JSON types
+
+
+def body_to_data(body: bytes, datacontenttype: str | None, where: str = "body") -> Data:
+    """A binary-mode body back to data, by the rule in this module's docstring.
+
+    >>> body_to_data(b"hi", "text/plain"), body_to_data(b"[1]", "application/json")
+    ('hi', [1])
+    """
+    if not body:
+        return None
+    if datacontenttype is None:
+        return bytes(body)
+    media = parse_media_type(datacontenttype)
+    if media.is_json:
+        return load_json(body, where)  # type: ignore[no-any-return]
+    if media.is_text:
+        try:
+            return bytes(body).decode(media.charset or "utf-8")
+        except UnicodeDecodeError:
+            return bytes(body)
+    return bytes(body)

@@ -1,0 +1,134 @@
+"""The error hierarchy: every failure cefmt reports is a :class:`CloudEventError`.
+
+Errors carry what went wrong as attributes and build their message from them, so callers can react to
+``exc.attribute`` or ``exc.key`` without parsing text. The base class derives from :class:`ValueError`,
+so code written as ``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "CloudEventError",
+    "CodecConflictError",
+    "InvalidAttributeError",
+    "LimitExceededError",
+    "MalformedMessageError",
+    "MissingAttributeError",
+    "PluginLoadError",
+    "UnknownCodecError",
+    "UnsupportedSpecVersionError",
+]
+
+
+class CloudEventError(ValueError):
+    """Base class of every error raised by cefmt.
+
+    ``location`` says where in a message the problem sits (``"header 'ce-time'"``, ``"batch item 3"``)
+    when a decoder knows it; it is ``None`` for events built in code.
+    """
+
+    location: str | None = None
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message)
+        self.location = location
+
+    def at(self, location: str) -> CloudEventError:
+        """Return this error with ``location`` prefixed (outermost first)."""
+        self.location = location if self.location is None else f"{location}, {self.location}"
+        return self
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return text if self.location is None else f"{self.location}: {text}"
+
+
+class InvalidAttributeError(CloudEventError):
+    """A context attribute breaks a rule of the CloudEvents type system or of its spec version.
+
+    >>> InvalidAttributeError("time", "not an RFC 3339 timestamp", "lunchtime").rule
+    'not an RFC 3339 timestamp'
+    """
+
+    def __init__(self, attribute: str, rule: str, value: object = None) -> None:
+        self.attribute = attribute
+        self.rule = rule
+        self.value = value
+        shown = "" if value is None else f" (got {_short(value)})"
+        super().__init__(f"attribute {attribute!r}: {rule}{shown}")
+
+
+class MissingAttributeError(InvalidAttributeError):
+    """A required context attribute is absent."""
+
+    def __init__(self, attribute: str, specversion: str) -> None:
+        super().__init__(attribute, f"is required by CloudEvents {specversion} and is missing")
+        self.specversion = specversion
+
+
+class UnsupportedSpecVersionError(CloudEventError):
+    """The ``specversion`` is not one cefmt (or the chosen codec) implements."""
+
+    def __init__(self, specversion: object, supported: Sequence[str]) -> None:
+        self.specversion = specversion
+        self.supported = tuple(supported)
+        super().__init__(f"unsupported specversion {_short(specversion)}; supported: {', '.join(self.supported)}")
+
+
+class MalformedMessageError(CloudEventError):
+    """A message cannot be read: bad JSON or msgpack, a bad header encoding, wrong member types.
+
+    The original exception, when there was one, is chained as ``__cause__``.
+    """
+
+
+class LimitExceededError(MalformedMessageError):
+    """A message is larger, longer or deeper than the configured limit; raised before the work is done."""
+
+    def __init__(self, limit: str, value: int, maximum: int) -> None:
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+        super().__init__(f"{limit} {value} exceeds the limit of {maximum}")
+
+
+class UnknownCodecError(CloudEventError, LookupError):
+    """No codec is registered for a ``(specversion, transport, mode)`` key."""
+
+    def __init__(self, key: tuple[str, str, str], available: Sequence[tuple[str, str, str]]) -> None:
+        self.key = key
+        self.available = tuple(available)
+        listing = ", ".join("/".join(k) for k in self.available) or "none"
+        super().__init__(f"no codec registered for {'/'.join(key)}; available: {listing}")
+
+
+class PluginLoadError(CloudEventError):
+    """The plugin providing a codec could not be imported or does not provide ``encode``/``decode``."""
+
+    def __init__(self, key: tuple[str, str, str], distribution: str, target: str, reason: str) -> None:
+        self.key = key
+        self.distribution = distribution
+        self.target = target
+        self.reason = reason
+        super().__init__(
+            f"codec {'/'.join(key)} from distribution {distribution!r} ({target}) failed to load: {reason}"
+        )
+
+
+class CodecConflictError(CloudEventError):
+    """Two different installed distributions claim the same codec key."""
+
+    def __init__(self, key: tuple[str, str, str], providers: Sequence[str]) -> None:
+        self.key = key
+        self.providers = tuple(providers)
+        super().__init__(
+            f"codec {'/'.join(key)} is provided by more than one distribution: "
+            f"{', '.join(self.providers)}; uninstall one, or choose with cefmt.register()"
+        )
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

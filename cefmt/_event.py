@@ -1,0 +1,365 @@
+"""The event record: :class:`CloudEvent`, a frozen, slotted, validated ``attrs`` class."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ._errors import (
+    CloudEventError,
+    InvalidAttributeError,
+    MissingAttributeError,
+    UnsupportedSpecVersionError,
+)
+from ._media import is_json_media_type
+from ._timestamp import Timestamp, to_timestamp
+from ._types import (
+    ExtensionValue,
+    check_binary,
+    check_extension_name,
+    check_extension_value,
+    check_media_type,
+    check_nonempty_string,
+    check_uri,
+    check_uri_reference,
+)
+
+__all__ = ["SPEC_VERSIONS", "CloudEvent", "Data", "Extensions"]
+
+#: The spec versions cefmt implements, newest first.
+SPEC_VERSIONS = ("1.0", "0.3")
+
+#: What ``CloudEvent.data`` holds: nothing, raw bytes, text, or a JSON value.
+Data = None | bytes | str | dict[str, Any] | list[Any] | int | float | bool
+
+_CORE = frozenset({"id", "source", "type", "specversion", "datacontenttype", "dataschema", "subject", "time"})
+_JSON_TYPES = (dict, list, int, float, bool)  # bool is an int, listed for the reader
+
+
+class Extensions(Mapping[str, ExtensionValue]):
+    """An immutable mapping of extension attributes, typed values kept as they are.
+
+    Equality is type-aware: ``{"x": True}`` and ``{"x": 1}`` differ, as they do on the wire.
+
+    >>> ext = Extensions({"traceparent": "00-ab", "count": 3})
+    >>> ext["count"], len(ext)
+    (3, 2)
+    """
+
+    __slots__ = ("_items",)
+    _items: dict[str, ExtensionValue]
+
+    def __init__(self, items: Mapping[str, object] | None = None) -> None:
+        checked: dict[str, ExtensionValue] = {}
+        for name, value in (items or {}).items():
+            checked[check_extension_name(name)] = check_extension_value(value, name)
+        object.__setattr__(self, "_items", checked)
+
+    @classmethod
+    def _trusted(cls, items: dict[str, ExtensionValue]) -> Extensions:
+        self = cls.__new__(cls)
+        object.__setattr__(self, "_items", items)
+        return self
+
+    def __getitem__(self, name: str) -> ExtensionValue:
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Extensions):
+            other_items: Mapping[str, object] = other._items
+        elif isinstance(other, Mapping):
+            other_items = other
+        else:
+            return NotImplemented
+        mine = self._items
+        if len(mine) != len(other_items):
+            return False
+        for name, value in mine.items():
+            if name not in other_items:
+                return False
+            theirs = other_items[name]
+            if type(theirs) is not type(value) and not (isinstance(value, datetime) and isinstance(theirs, datetime)):
+                return False
+            if theirs != value:
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Extensions is immutable")
+
+    def __repr__(self) -> str:
+        return f"Extensions({self._items!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Extensions._trusted, (self._items,))
+
+    def to_dict(self) -> dict[str, ExtensionValue]:
+        """A new plain ``dict`` of the extensions."""
+        return dict(self._items)
+
+
+_NO_EXTENSIONS = Extensions._trusted({})
+
+
+@attrs.frozen(init=False, repr=False)
+class CloudEvent:
+    """One CloudEvent: validated on creation, immutable afterwards.
+
+    Build it the way the CloudEvents SDK does, from an attributes mapping and the data, or with
+    keywords; ``id`` is generated when omitted and ``specversion`` defaults to ``"1.0"``. Any attribute
+    that is not a core one is an extension. Read attributes as fields (``event.source``) or by name
+    (``event["source"]``, which reaches extensions too).
+
+    Data that is neither bytes nor ``None`` and has no ``datacontenttype`` gets ``application/json``,
+    the type the JSON format implies, made explicit, so that every binding carries it the same way.
+
+    >>> e = CloudEvent({"type": "com.example.t", "source": "/s"}, {"n": 1}, comexampleext="x")
+    >>> e.specversion, e.datacontenttype, e["comexampleext"], e.data
+    ('1.0', 'application/json', 'x', {'n': 1})
+    >>> e.evolve(subject="a")["subject"]
+    'a'
+    """
+
+    id: str
+    source: str
+    type: str
+    specversion: str
+    datacontenttype: str | None
+    dataschema: str | None
+    subject: str | None
+    time: Timestamp | None
+    extensions: Extensions
+    data: Data
+
+    def __init__(self, attributes: Mapping[str, Any] | Any = None, data: Any = None, /, **kwargs: Any) -> None:
+        merged: dict[str, Any] = {}
+        if attributes is not None:
+            if not hasattr(attributes, "items"):
+                raise CloudEventError(
+                    f"attributes must be a mapping of attribute names to values, got {type(attributes).__name__}"
+                )
+            merged.update(attributes.items())
+        if "data" in merged:
+            raise InvalidAttributeError("data", "is not an attribute; pass data as the second argument")
+        extensions = kwargs.pop("extensions", None)
+        if "data" in kwargs:
+            if data is not None:
+                raise CloudEventError("data was given twice, positionally and as data=")
+            data = kwargs.pop("data")
+        merged.update(kwargs)
+        if extensions is not None:
+            if isinstance(extensions, Extensions):
+                extensions = extensions._items
+            for name, value in extensions.items():
+                if name in _CORE:
+                    raise InvalidAttributeError(name, "is a core attribute, not an extension")
+                merged[name] = value
+        _build(self, merged, data, generate_id=True)
+
+    # -- construction used by the codecs ------------------------------------------------------------
+
+    @classmethod
+    def from_attributes(cls, attributes: Mapping[str, Any], data: Data = None) -> CloudEvent:
+        """Build an event from decoded attributes (no generated id: a message must carry one).
+
+        ``None`` values count as absent, as the JSON format allows. For spec 0.3, ``schemaurl`` is read
+        as ``dataschema``.
+
+        >>> CloudEvent.from_attributes({"specversion": "1.0", "id": "1", "source": "/s", "type": "t"}).id
+        '1'
+        """
+        self = cls.__new__(cls)
+        _build(self, dict(attributes), data, generate_id=False)
+        return self
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> Any:
+        if name in _CORE:
+            value = getattr(self, name)
+            if value is None:
+                raise KeyError(name)
+            return value
+        if name == "schemaurl" and self.specversion == "0.3" and self.dataschema is not None:
+            return self.dataschema
+        return self.extensions[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The attribute ``name`` (core or extension), or ``default`` when it is not set."""
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __contains__(self, name: object) -> bool:
+        if name in _CORE:
+            return getattr(self, name) is not None
+        return name in self.extensions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.get_attributes())
+
+    def __len__(self) -> int:
+        return len(self.get_attributes())
+
+    def get_attributes(self) -> dict[str, Any]:
+        """Every attribute that is set, core first then extensions, as a new ``dict``."""
+        found: dict[str, Any] = {
+            "specversion": self.specversion, "id": self.id, "source": self.source, "type": self.type,
+        }  # fmt: skip
+        for name in ("datacontenttype", "dataschema", "subject", "time"):
+            value = getattr(self, name)
+            if value is not None:
+                found[name] = value
+        found.update(self.extensions._items)
+        return found
+
+    def get_data(self) -> Data:
+        """The event data (the same as ``event.data``), for code written for the CloudEvents SDK."""
+        return self.data
+
+    # -- changing (a new event each time) --------------------------------------------------------------
+
+    def evolve(self, **changes: Any) -> CloudEvent:
+        """A new event with ``changes`` applied; the original is untouched.
+
+        Names may be core attributes, extensions or ``data``; a value of ``None`` removes an optional
+        attribute or extension.
+
+        >>> e = CloudEvent(type="t", source="/s", id="1")
+        >>> e.evolve(traceparent="00-01").evolve(traceparent=None) == e
+        True
+        """
+        merged = self.get_attributes()
+        data = changes.pop("data", self.data)
+        for name, value in changes.items():
+            if value is None:
+                merged.pop(name, None)
+            else:
+                merged[name] = value
+        new = CloudEvent.__new__(CloudEvent)
+        _build(new, merged, data, generate_id=False)
+        return new
+
+    def __hash__(self) -> int:
+        # CloudEvents 1.0, id: "Producers MUST ensure that source + id is unique for each distinct
+        # event", so they make a good hash; equal events always share them.
+        return hash((self.specversion, self.source, self.id))
+
+    def __repr__(self) -> str:
+        parts = [f"{name}={value!r}" for name, value in self.get_attributes().items()]
+        if self.data is not None:
+            shown = repr(self.data)
+            parts.append(f"data={shown if len(shown) <= 60 else shown[:57] + '...'}")
+        return f"CloudEvent({', '.join(parts)})"
+
+
+def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate_id: bool) -> None:
+    """Validate ``attributes`` and ``data`` and fill the fields of ``event`` (which is not yet in use)."""
+    for name in [name for name, value in attributes.items() if value is None]:
+        del attributes[name]  # the JSON format writes absent optional attributes as null
+    specversion = attributes.pop("specversion", "1.0" if generate_id else None)
+    if specversion is None:
+        raise MissingAttributeError("specversion", "/".join(SPEC_VERSIONS))
+    if specversion not in SPEC_VERSIONS:
+        raise UnsupportedSpecVersionError(specversion, SPEC_VERSIONS)
+
+    event_id = attributes.pop("id", None)
+    if event_id is None:
+        if not generate_id:
+            raise MissingAttributeError("id", specversion)
+        event_id = str(uuid.uuid4())
+    if "source" not in attributes:
+        raise MissingAttributeError("source", specversion)
+    if "type" not in attributes:
+        raise MissingAttributeError("type", specversion)
+    source = check_uri_reference(attributes.pop("source"), "source")
+    event_type = check_nonempty_string(attributes.pop("type"), "type")
+    event_id = check_nonempty_string(event_id, "id")
+
+    dataschema = attributes.pop("dataschema", None)
+    if specversion == "0.3":
+        # CloudEvents 0.3 names the schema attribute "schemaurl" (a URI-reference); the record keeps
+        # one field for both versions and the codecs write the version's own name.
+        schemaurl = attributes.pop("schemaurl", None)
+        if schemaurl is not None:
+            if dataschema is not None:
+                raise InvalidAttributeError("schemaurl", "given together with dataschema; use one")
+            dataschema = schemaurl
+        if dataschema is not None:
+            dataschema = check_uri_reference(dataschema, "schemaurl")
+        if "datacontentencoding" in attributes:
+            raise InvalidAttributeError(
+                "datacontentencoding",
+                "is applied by the codecs in spec 0.3; give the data itself (bytes for binary data)",
+            )
+    elif dataschema is not None:
+        dataschema = check_uri(dataschema, "dataschema")
+
+    subject = attributes.pop("subject", None)
+    if subject is not None:
+        subject = check_nonempty_string(subject, "subject")
+    time = attributes.pop("time", None)
+    if time is not None:
+        time = to_timestamp(time, "time")
+    datacontenttype = attributes.pop("datacontenttype", None)
+    if datacontenttype is not None:
+        datacontenttype = check_media_type(datacontenttype, "datacontenttype")
+
+    if data is not None:
+        kind = type(data)
+        if kind is bytes or kind is str:
+            pass
+        elif isinstance(data, (bytearray, memoryview)):
+            data = check_binary(data, "data")
+        elif isinstance(data, _JSON_TYPES):
+            if datacontenttype is None:
+                datacontenttype = "application/json"
+            elif not is_json_media_type(datacontenttype):
+                raise InvalidAttributeError(
+                    "data",
+                    f"is a JSON value ({kind.__name__}) but datacontenttype {datacontenttype!r} is not a "
+                    "JSON media type; pass bytes or str for other content",
+                )
+        else:
+            raise InvalidAttributeError(
+                "data", "must be None, bytes, str or a JSON value (dict, list, int, float, bool)", data
+            )
+        if kind is str and datacontenttype is None:
+            datacontenttype = "application/json"
+
+    if attributes:
+        checked: dict[str, ExtensionValue] = {}
+        for name, value in attributes.items():
+            checked[check_extension_name(name)] = check_extension_value(value, name)
+        extensions = Extensions._trusted(checked)
+    else:
+        extensions = _NO_EXTENSIONS
+
+    setter = object.__setattr__
+    setter(event, "id", event_id)
+    setter(event, "source", source)
+    setter(event, "type", event_type)
+    setter(event, "specversion", specversion)
+    setter(event, "datacontenttype", datacontenttype)
+    setter(event, "dataschema", dataschema)
+    setter(event, "subject", subject)
+    setter(event, "time", time)
+    setter(event, "extensions", extensions)
+    setter(event, "data", data)

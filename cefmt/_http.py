@@ -1,0 +1,319 @@
+"""The HTTP protocol binding: binary, structured and batch modes, spec 1.0 and 0.3 (sans-I/O).
+
+Encoders return an :class:`HTTPMessage` (headers and body) for the caller's HTTP client to send;
+decoders take whatever the caller's server received.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+
+from ._data import body_to_data, data_to_body
+from ._errors import CloudEventError, InvalidAttributeError, MalformedMessageError
+from ._event import CloudEvent
+from ._media import parse_media_type
+from ._registry import Codec, default_registry
+from ._timestamp import format_timestamp
+from ._types import canonical_string, coerce_extension, decode_base64
+
+__all__ = ["HTTPMessage", "batch", "binary", "structured"]
+
+_PREFIX = "ce-"
+_STRUCTURED = "application/cloudevents+"
+_BATCH = "application/cloudevents-batch+"
+
+
+@attrs.frozen
+class HTTPMessage:
+    """An HTTP message's CloudEvents part: header names in lower case, and the body.
+
+    It unpacks like the ``(headers, body)`` tuple of the CloudEvents SDK.
+
+    >>> headers, body = HTTPMessage({"content-type": "text/plain"}, b"hi")
+    >>> body
+    b'hi'
+    """
+
+    headers: dict[str, str]
+    body: bytes
+
+    def __iter__(self) -> Any:
+        return iter((self.headers, self.body))
+
+
+# -- header values (HTTP Protocol Binding 1.0, section 3.1.3.2) ---------------------------------------
+
+# "The following characters MUST be percent-encoded: Space (U+0020), Double-quote (U+0022), Percent
+# (U+0025), Any characters outside the printable ASCII range of U+0021-U+007E inclusive".
+_NEEDS_QUOTING = re.compile(r"[^\x21\x23\x24\x26-\x7e]")
+_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
+_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def quote_header(value: str) -> str:
+    """Percent-encode an attribute's canonical string for an HTTP header (upper-case hex, UTF-8).
+
+    >>> quote_header("Euro \\u20ac \\U0001F600")
+    'Euro%20%E2%82%AC%20%F0%9F%98%80'
+    """
+    if _NEEDS_QUOTING.search(value) is None:
+        return value
+    return quote(value, safe=_SAFE, encoding="utf-8", errors="strict")
+
+
+def unquote_header(value: str, header: str) -> str:
+    """Decode a header value: an RFC 7230 quoted-string first, then one round of percent-decoding.
+
+    "encoded byte sequences which are invalid in UTF-8 MUST be rejected" (section 3.1.3.2).
+
+    >>> unquote_header("Euro%20%e2%82%ac", "ce-subject")
+    'Euro €'
+    """
+    if value[:1] == '"':
+        value = _unquote_string(value, header)
+    if "%" not in value:
+        return value
+    if _PERCENT.search(value):
+        raise MalformedMessageError(f"header {header!r}: '%' not followed by two hex digits")
+    raw = bytearray()
+    pieces = value.split("%")
+    raw += pieces[0].encode("utf-8")
+    for piece in pieces[1:]:
+        raw.append(int(piece[:2], 16))
+        raw += piece[2:].encode("utf-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedMessageError(
+            f"header {header!r}: percent-encoded bytes are not valid UTF-8 ({exc.reason})"
+        ) from exc
+
+
+def _unquote_string(value: str, header: str) -> str:
+    # RFC 7230 section 3.2.6: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+    if len(value) < 2 or value[-1] != '"':
+        raise MalformedMessageError(f"header {header!r}: unterminated quoted string")
+    out: list[str] = []
+    chars = iter(value[1:-1])
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, None)
+            if escaped is None:
+                raise MalformedMessageError(f"header {header!r}: quoted string ends in a backslash")
+            out.append(escaped)
+        elif char == '"':
+            raise MalformedMessageError(f"header {header!r}: unescaped quote inside a quoted string")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+# -- reading whatever a server hands over --------------------------------------------------------------
+
+
+def _text(value: object, name: str) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedMessageError(f"header {name!r} is not valid UTF-8") from exc
+    raise MalformedMessageError(f"header {name!r} must be text, got {type(value).__name__}")
+
+
+def normalize_headers(headers: Any) -> dict[str, str]:
+    """Header names to lower case, from a mapping, an object with ``.items()`` or a list of pairs.
+
+    A repeated ``ce-*`` or ``Content-Type`` header (in any letter case) is an error: two values for one
+    attribute are ambiguous, so cefmt refuses to pick one. Other repeated headers are joined with
+    ``", "`` as HTTP allows.
+
+    >>> normalize_headers([("CE-ID", "1"), ("X-A", "1"), ("x-a", "2")])
+    {'ce-id': '1', 'x-a': '1, 2'}
+    """
+    if headers is None:
+        return {}
+    pairs: Iterable[Any] = headers.items() if hasattr(headers, "items") else headers
+    result: dict[str, str] = {}
+    try:
+        for name, value in pairs:
+            key = _text(name, str(name)).lower()
+            text = _text(value, key)
+            if key in result:
+                if key.startswith(_PREFIX) or key == "content-type":
+                    raise MalformedMessageError(f"header {key!r} appears more than once")
+                result[key] = f"{result[key]}, {text}"
+            else:
+                result[key] = text
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, CloudEventError):
+            raise
+        raise MalformedMessageError(f"headers must be a mapping or a list of (name, value) pairs: {exc}") from exc
+    return result
+
+
+def as_message(message: Any) -> HTTPMessage:
+    """Turn what a server received into an :class:`HTTPMessage`.
+
+    Accepts an :class:`HTTPMessage`, a ``(headers, body)`` pair, or an object with ``.headers`` and a
+    body in ``.body``, ``.content`` or ``.get_data()`` (Flask, requests, httpx ...).
+    """
+    if type(message) is HTTPMessage:
+        return message
+    if isinstance(message, (tuple, list)) and len(message) == 2:
+        headers, body = message
+    elif hasattr(message, "headers"):
+        headers = message.headers
+        if hasattr(message, "get_data"):
+            body = message.get_data()
+        elif hasattr(message, "body"):
+            body = message.body
+        else:
+            body = getattr(message, "content", b"")
+    else:
+        raise MalformedMessageError(
+            f"an HTTP message is a (headers, body) pair or an HTTPMessage, got {type(message).__name__}"
+        )
+    if body is None:
+        body = b""
+    elif isinstance(body, str):
+        body = body.encode("utf-8")
+    elif isinstance(body, (bytearray, memoryview)):
+        body = bytes(body)
+    elif type(body) is not bytes:
+        raise MalformedMessageError(f"an HTTP body must be bytes, got {type(body).__name__}")
+    return HTTPMessage(normalize_headers(headers), body)
+
+
+def detect(message: Any) -> tuple[str | None, str]:
+    """The mode of an HTTP message, and its spec version when the headers carry it (binary mode)."""
+    headers = as_message(message).headers
+    content_type = headers.get("content-type")
+    if content_type is not None:
+        essence = parse_media_type(content_type).essence
+        if essence.startswith(_BATCH):
+            return (None, "batch")
+        if essence.startswith(_STRUCTURED):
+            return (None, "structured")
+    specversion = headers.get("ce-specversion")
+    if specversion is None:
+        raise MalformedMessageError(
+            "not a CloudEvents HTTP message: no ce-specversion header, and the content type "
+            f"{content_type!r} is not a CloudEvents format"
+        )
+    return (unquote_header(specversion, "ce-specversion"), "binary")
+
+
+# -- binary mode ----------------------------------------------------------------------------------------
+
+
+def encode_binary(event: CloudEvent) -> HTTPMessage:
+    """Binary mode: attributes in ``ce-`` headers, data as the body, ``datacontenttype`` as Content-Type.
+
+    >>> encode_binary(CloudEvent(id="1", source="/s", type="t", data=b"x")).headers["ce-id"]
+    '1'
+    """
+    headers = {
+        "ce-specversion": event.specversion,
+        "ce-id": quote_header(event.id),
+        "ce-source": quote_header(event.source),
+        "ce-type": quote_header(event.type),
+    }
+    if event.datacontenttype is not None:
+        headers["content-type"] = event.datacontenttype
+    if event.dataschema is not None:
+        name = "ce-schemaurl" if event.specversion == "0.3" else "ce-dataschema"
+        headers[name] = quote_header(event.dataschema)
+    if event.subject is not None:
+        headers["ce-subject"] = quote_header(event.subject)
+    if event.time is not None:
+        headers["ce-time"] = format_timestamp(event.time)
+    for name, value in event.extensions._items.items():
+        headers[_PREFIX + name] = quote_header(canonical_string(value))
+    return HTTPMessage(headers, data_to_body(event))
+
+
+def decode_binary(message: Any, *, extension_types: Mapping[str, type] | None = None) -> CloudEvent:
+    """Binary mode back to an event; every ``ce-`` header is an attribute, header values arrive as strings.
+
+    Extension values keep the string type headers give them unless ``extension_types`` names their
+    type (``{"extinteger": int}``). The body is read by the rule of :mod:`cefmt.codec` (JSON parsed,
+    text as ``str``, anything else ``bytes``).
+    """
+    msg = as_message(message)
+    attributes: dict[str, Any] = {}
+    for name, value in msg.headers.items():
+        if name.startswith(_PREFIX):
+            attributes[name[3:]] = unquote_header(value, name)
+    content_type = msg.headers.get("content-type")
+    if content_type is not None:
+        attributes["datacontenttype"] = content_type
+    body = msg.body
+    if attributes.get("specversion") == "0.3":
+        encoding = attributes.pop("datacontentencoding", None)
+        if encoding == "base64":
+            body = decode_base64(body.decode("ascii", "replace"), "body (datacontentencoding base64)")
+        elif encoding is not None:
+            raise MalformedMessageError(f"header 'ce-datacontentencoding': {encoding!r} is not supported")
+    if extension_types:
+        for name, kind in extension_types.items():
+            if name in attributes:
+                attributes[name] = coerce_extension(attributes[name], kind, name)
+    try:
+        return CloudEvent.from_attributes(attributes, body_to_data(body, content_type))
+    except InvalidAttributeError as exc:
+        where = "body" if exc.attribute == "data" else (
+            "header 'content-type'" if exc.attribute == "datacontenttype" else f"header 'ce-{exc.attribute}'"
+        )  # fmt: skip
+        raise exc.at(where) from exc.__cause__
+
+
+# -- structured and batch modes ------------------------------------------------------------------------
+
+
+def _format_name(content_type: str | None, prefix: str) -> str:
+    essence = parse_media_type(content_type).essence if content_type else ""
+    if not essence.startswith(prefix) or len(essence) == len(prefix):
+        raise MalformedMessageError(f"content type {content_type!r} is not a {prefix}FORMAT media type")
+    return essence[len(prefix) :]
+
+
+def encode_structured(event: CloudEvent, *, format: str = "json") -> HTTPMessage:
+    """Structured mode: the whole event in the body, in any registered event format (``format=``)."""
+    codec = default_registry.lookup(event.specversion, format, "structured")
+    media_type = codec.media_type or f"{_STRUCTURED}{format}"
+    return HTTPMessage({"content-type": media_type}, codec.encode(event))
+
+
+def decode_structured(message: Any, **options: Any) -> CloudEvent:
+    """Structured mode back to an event; the format comes from ``application/cloudevents+FORMAT``."""
+    msg = as_message(message)
+    name = _format_name(msg.headers.get("content-type"), _STRUCTURED)
+    return default_registry.find_format(name, "structured").decode(msg.body, **options)  # type: ignore[no-any-return]
+
+
+def encode_batch(events: Iterable[CloudEvent], *, format: str = "json") -> HTTPMessage:
+    """Batch mode: a list of events (one spec version) in one body, ``application/cloudevents-batch+FORMAT``."""
+    events = list(events)
+    specversion = events[0].specversion if events else "1.0"
+    codec = default_registry.lookup(specversion, format, "batch")
+    media_type = codec.media_type or f"{_BATCH}{format}"
+    return HTTPMessage({"content-type": media_type}, codec.encode(events))
+
+
+def decode_batch(message: Any, **options: Any) -> list[CloudEvent]:
+    """Batch mode back to a list of events."""
+    msg = as_message(message)
+    name = _format_name(msg.headers.get("content-type"), _BATCH)
+    return default_registry.find_format(name, "batch").decode(msg.body, **options)  # type: ignore[no-any-return]
+
+
+binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect)
+structured = Codec(encode=encode_structured, decode=decode_structured, detect=detect)
+batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect)

@@ -1,0 +1,159 @@
+"""The JSON event format (``application/cloudevents+json``) and its batch form, for spec 1.0 and 0.3.
+
+CloudEvents JSON Event Format 1.0: attributes are members of one JSON object, typed as JSON types
+(section 2.2); ``data`` holds a JSON value when the content is JSON or text, and binary data goes in
+``data_base64`` (section 3.1). Spec 0.3 names the schema ``schemaurl`` and marks Base64 data with
+``datacontentencoding``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ._data import dump_json, load_json
+from ._errors import CloudEventError, MalformedMessageError
+from ._event import CloudEvent, Data
+from ._registry import Codec
+from ._timestamp import format_timestamp
+from ._types import canonical_string, coerce_extension, decode_base64
+
+__all__ = ["batch", "decode_batch", "decode_event", "encode_batch", "encode_event", "structured"]
+
+MEDIA_TYPE = "application/cloudevents+json"
+BATCH_MEDIA_TYPE = "application/cloudevents-batch+json"
+
+_OPTIONAL = ("datacontenttype", "dataschema", "subject")
+
+
+def to_document(event: CloudEvent) -> dict[str, Any]:
+    """The event as a JSON-ready ``dict`` (what :func:`encode_event` serializes)."""
+    legacy = event.specversion == "0.3"
+    doc: dict[str, Any] = {
+        "specversion": event.specversion, "id": event.id, "source": event.source, "type": event.type,
+    }  # fmt: skip
+    if event.datacontenttype is not None:
+        doc["datacontenttype"] = event.datacontenttype
+    if event.dataschema is not None:
+        doc["schemaurl" if legacy else "dataschema"] = event.dataschema
+    if event.subject is not None:
+        doc["subject"] = event.subject
+    if event.time is not None:
+        doc["time"] = format_timestamp(event.time)
+    for name, value in event.extensions._items.items():
+        kind = type(value)
+        doc[name] = value if kind is str or kind is int or kind is bool else canonical_string(value)
+    data = event.data
+    if data is not None:
+        if type(data) is bytes:
+            encoded = canonical_string(data)
+            if legacy:
+                doc["datacontentencoding"] = "base64"
+                doc["data"] = encoded
+            else:
+                doc["data_base64"] = encoded
+        else:
+            doc["data"] = data
+    return doc
+
+
+def from_document(
+    doc: object, *, extension_types: Mapping[str, type] | None = None, where: str = "event"
+) -> CloudEvent:
+    """Build an event from a parsed JSON object (see :func:`decode_event`)."""
+    if type(doc) is not dict:
+        raise MalformedMessageError(f"{where} must be a JSON object, got {_json_type(doc)}")
+    attributes = dict(doc)
+    data: Data = attributes.pop("data", None)
+    encoded = attributes.pop("data_base64", None)
+    if attributes.get("specversion") == "0.3":
+        extensions = attributes.pop("extensions", None)
+        if isinstance(extensions, dict):  # the 0.3 schema allowed a bag of extensions
+            for name, value in extensions.items():
+                attributes.setdefault(name, value)
+        encoding = attributes.pop("datacontentencoding", None)
+        if encoding is not None:
+            if encoding != "base64":
+                raise MalformedMessageError(f"{where}: datacontentencoding {encoding!r} is not supported")
+            if data is not None:
+                data = decode_base64(data, f"{where} member 'data'")
+        if encoded is not None:
+            raise MalformedMessageError(f"{where}: data_base64 is not a CloudEvents 0.3 member")
+    elif encoded is not None:
+        if data is not None:
+            raise MalformedMessageError(f"{where} has both data and data_base64; at most one is allowed")
+        data = decode_base64(encoded, f"{where} member 'data_base64'")
+    if extension_types:
+        for name, kind in extension_types.items():
+            value = attributes.get(name)
+            if value is not None:
+                attributes[name] = coerce_extension(value, kind, name)
+    try:
+        return CloudEvent.from_attributes(attributes, data)
+    except CloudEventError as exc:
+        if where != "event":
+            exc.at(where)
+        raise
+
+
+def encode_event(event: CloudEvent) -> bytes:
+    """One event as JSON-format bytes (UTF-8).
+
+    >>> encode_event(CloudEvent(id="1", source="/s", type="t"))
+    b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}'
+    """
+    return dump_json(to_document(event), "event").encode("utf-8")
+
+
+def decode_event(raw: bytes | str, *, extension_types: Mapping[str, type] | None = None) -> CloudEvent:
+    """JSON-format bytes to an event.
+
+    ``extension_types`` maps extension names to ``int``/``bool``/``bytes``/``Timestamp`` for receivers
+    that know the types JSON cannot carry (Binary and Timestamp arrive as strings otherwise).
+
+    >>> decode_event(b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}').id
+    '1'
+    """
+    return from_document(load_json(raw, "JSON event"), extension_types=extension_types)
+
+
+def encode_batch(events: Iterable[CloudEvent]) -> bytes:
+    """A list of events as a JSON batch (a JSON array; it may be empty)."""
+    docs = [to_document(event) for event in events]
+    if len({doc["specversion"] for doc in docs}) > 1:
+        raise CloudEventError("all events of a batch must have the same specversion")
+    return dump_json(docs, "batch").encode("utf-8")
+
+
+def decode_batch(raw: bytes | str, *, extension_types: Mapping[str, type] | None = None) -> list[CloudEvent]:
+    """A JSON batch to a list of events; a bad item is reported with its position.
+
+    >>> decode_batch(b"[]")
+    []
+    """
+    docs = load_json(raw, "JSON batch")
+    if type(docs) is not list:
+        raise MalformedMessageError(f"a JSON batch must be an array, got {_json_type(docs)}")
+    events = [
+        from_document(doc, extension_types=extension_types, where=f"batch item {index}")
+        for index, doc in enumerate(docs)
+    ]
+    if len({event.specversion for event in events}) > 1:
+        raise MalformedMessageError("all events of a batch must have the same specversion")
+    return events
+
+
+def detect(raw: bytes | str) -> tuple[str | None, str]:
+    """Structured or batch, from the first non-blank character (``[`` opens a batch)."""
+    head = raw[:64].lstrip() if isinstance(raw, (bytes, str)) else b""
+    return (None, "batch" if head[:1] in (b"[", "[") else "structured")
+
+
+def _json_type(value: object) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+structured = Codec(encode=encode_event, decode=decode_event, detect=detect, media_type=MEDIA_TYPE)
+batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, media_type=BATCH_MEDIA_TYPE)

@@ -1,0 +1,319 @@
+"""The codec registry: keys ``(specversion, transport, mode)`` mapped to codecs found through entry points.
+
+Discovery reads entry-point metadata once, on the first lookup (never at import). A key's plugin is
+imported on the first use of that key only; a key whose plugin fails to import raises on use, names the
+distribution and chains the cause, and is retried next time (so installing a missing dependency fixes
+it without a restart). Two different distributions claiming one key make that key, and only that key,
+raise :class:`~cefmt.CodecConflictError`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from importlib import metadata
+from typing import Any
+
+import attrs
+
+from ._errors import (
+    CloudEventError,
+    CodecConflictError,
+    MalformedMessageError,
+    PluginLoadError,
+    UnknownCodecError,
+)
+
+__all__ = ["ENTRY_POINT_GROUP", "Codec", "CodecInfo", "Key", "Registry", "default_registry"]
+
+#: The entry-point group every codec, built-in or third-party, is declared in.
+ENTRY_POINT_GROUP = "cefmt.codecs"
+
+Key = tuple[str, str, str]
+
+_RUNTIME = "<registered at run time>"
+
+
+@attrs.frozen
+class Codec:
+    """A pair of stateless functions: ``encode(event, **options)`` and ``decode(message, **options)``.
+
+    ``detect(message)``, when given, tells ``(specversion or None, mode)`` of a message of this
+    transport, so that :func:`cefmt.decode` can work without being told. ``media_type`` names the
+    content type of an event format's output (``application/cloudevents+json``), which bindings use in
+    structured and batch modes.
+
+    >>> codec = Codec(encode=lambda event: b"...", decode=lambda raw: None)
+    >>> codec.media_type is None
+    True
+    """
+
+    encode: Callable[..., Any]
+    decode: Callable[..., Any]
+    detect: Callable[[Any], tuple[str | None, str]] | None = None
+    media_type: str | None = None
+
+
+@attrs.frozen
+class CodecInfo:
+    """One row of :func:`cefmt.codecs`: a key, who provides it, and its state."""
+
+    key: Key
+    distribution: str
+    target: str
+    loaded: bool
+    error: str | None = None
+
+
+@attrs.frozen
+class _Provider:
+    distribution: str
+    target: str
+    entry_point: metadata.EntryPoint | None
+
+
+def _parse_key(name: str) -> Key | None:
+    parts = name.split("/")
+    if len(parts) != 3 or not all(parts):
+        return None
+    return (parts[0], parts[1].lower(), parts[2].lower())
+
+
+class Registry:
+    """Codecs by key. :data:`cefmt.default_registry` serves the module-level functions; make your own
+    ``Registry()`` for isolation (tests, or an application that must not see every installed plugin).
+
+    >>> reg = Registry(group="cefmt.example-none")
+    >>> reg.register("1.0", "memo", "binary", Codec(encode=lambda e: e.id, decode=lambda m: m))
+    >>> reg.lookup("1.0", "memo", "binary").encode.__name__
+    '<lambda>'
+    """
+
+    def __init__(self, group: str = ENTRY_POINT_GROUP) -> None:
+        self.group = group
+        self._lock = threading.RLock()
+        self._providers: dict[Key, list[_Provider]] | None = None
+        self._malformed: list[tuple[str, str]] = []
+        self._loaded: dict[Key, Codec] = {}
+        self._overrides: dict[Key, Codec] = {}
+        self._detectors: dict[str, Callable[[Any], tuple[str | None, str]]] = {}
+
+    # -- discovery -------------------------------------------------------------------------------------
+
+    def _discover(self) -> dict[Key, list[_Provider]]:
+        providers = self._providers
+        if providers is not None:
+            return providers
+        with self._lock:
+            if self._providers is not None:
+                return self._providers
+            found: dict[Key, list[_Provider]] = {}
+            malformed: list[tuple[str, str]] = []
+            for ep in metadata.entry_points(group=self.group):
+                dist = ep.dist.name if ep.dist is not None else "<unknown distribution>"
+                key = _parse_key(ep.name)
+                if key is None:
+                    malformed.append((dist, ep.name))
+                    continue
+                entries = found.setdefault(key, [])
+                # The same distribution seen twice (say, on sys.path twice) counts once.
+                if not any(p.distribution == dist and p.target == ep.value for p in entries):
+                    entries.append(_Provider(dist, ep.value, ep))
+            self._malformed = malformed
+            self._providers = found
+            return found
+
+    def refresh(self) -> None:
+        """Forget discovered entry points and loaded codecs (run-time registrations stay)."""
+        with self._lock:
+            self._providers = None
+            self._loaded.clear()
+            self._detectors.clear()
+
+    # -- registration ----------------------------------------------------------------------------------
+
+    def register(self, specversion: str, transport: str, mode: str, codec: Any) -> None:
+        """Register ``codec`` for a key at run time, overriding any entry point for that key.
+
+        ``codec`` is any object with callable ``encode`` and ``decode`` attributes.
+        """
+        key = (specversion, transport.lower(), mode.lower())
+        checked = _check_codec(codec, key, _RUNTIME, _RUNTIME)
+        with self._lock:
+            self._overrides[key] = checked
+            self._detectors.pop(key[1], None)
+
+    def unregister(self, specversion: str, transport: str, mode: str) -> None:
+        """Remove a run-time registration (entry points for the key become visible again)."""
+        with self._lock:
+            self._overrides.pop((specversion, transport.lower(), mode.lower()), None)
+            self._detectors.pop(transport.lower(), None)
+
+    # -- lookup ----------------------------------------------------------------------------------------
+
+    def lookup(self, specversion: str, transport: str, mode: str) -> Codec:
+        """The codec for a key, importing its plugin on first use.
+
+        Raises :class:`UnknownCodecError` (listing what exists), :class:`PluginLoadError` or
+        :class:`CodecConflictError`.
+        """
+        key = (specversion, transport, mode)
+        codec = self._overrides.get(key) or self._loaded.get(key)
+        if codec is not None:
+            return codec
+        return self._load(key)
+
+    def _load(self, key: Key) -> Codec:
+        lowered = (key[0], key[1].lower(), key[2].lower())
+        if lowered != key:
+            return self.lookup(*lowered)
+        providers = self._discover().get(key)
+        if not providers:
+            raise UnknownCodecError(key, self.keys())
+        if len(providers) > 1:
+            raise CodecConflictError(key, [f"{p.distribution} ({p.target})" for p in providers])
+        provider = providers[0]
+        with self._lock:
+            codec = self._loaded.get(key)
+            if codec is not None:
+                return codec
+            assert provider.entry_point is not None
+            try:
+                loaded = provider.entry_point.load()
+            except Exception as exc:
+                raise PluginLoadError(
+                    key, provider.distribution, provider.target, f"{type(exc).__name__}: {exc}"
+                ) from exc
+            codec = _check_codec(loaded, key, provider.distribution, provider.target)
+            self._loaded[key] = codec
+            return codec
+
+    def keys(self) -> list[Key]:
+        """Every registered key, sorted (metadata only: nothing is imported)."""
+        return sorted(set(self._discover()) | set(self._overrides))
+
+    def codecs(self) -> list[CodecInfo]:
+        """Every key with the distribution that provides it and whether it is loaded (nothing imported).
+
+        A conflicting key shows one row per provider with the conflict as its ``error``; an entry point
+        whose name is not ``SPECVERSION/TRANSPORT/MODE`` shows as a row with that error.
+        """
+        rows: list[CodecInfo] = []
+        providers = self._discover()
+        for key in self.keys():
+            if key in self._overrides:
+                rows.append(CodecInfo(key, _RUNTIME, _RUNTIME, loaded=True))
+                continue
+            entries = providers[key]
+            conflict = None
+            if len(entries) > 1:
+                conflict = str(CodecConflictError(key, [p.distribution for p in entries]))
+            for provider in entries:
+                rows.append(CodecInfo(key, provider.distribution, provider.target, key in self._loaded, conflict))
+        for dist, name in self._malformed:
+            rows.append(
+                CodecInfo(
+                    ("?", "?", "?"),
+                    dist,
+                    name,
+                    False,
+                    f"entry point name {name!r} is not SPEC/TRANSPORT/MODE",
+                )
+            )
+        return rows
+
+    # -- encode / decode ---------------------------------------------------------------------------------
+
+    def encode(self, event: Any, transport: str, mode: str = "structured", **options: Any) -> Any:
+        """Encode ``event`` (or a list of events for batch modes) with the codec for its spec version."""
+        specversion = _batch_specversion(event) if isinstance(event, (list, tuple)) else event.specversion
+        return self.lookup(specversion, transport, mode).encode(event, **options)
+
+    def decode(
+        self, message: Any, transport: str, mode: str | None = None, *, specversion: str | None = None,
+        **options: Any,
+    ) -> Any:  # fmt: skip
+        """Decode ``message``; the mode and spec version are read from it unless given."""
+        if mode is None or specversion is None:
+            detected_version, detected_mode = self._detector(transport)(message)
+            mode = mode or detected_mode
+            specversion = specversion or detected_version
+        if specversion is None:
+            specversion = self._default_version(transport, mode)
+        return self.lookup(specversion, transport, mode).decode(message, **options)
+
+    def find_format(self, name: str, mode: str = "structured", specversion: str | None = None) -> Codec:
+        """The event-format codec ``name`` for ``mode``; bindings use it for structured and batch modes.
+
+        Without ``specversion`` any registered version's codec is returned: a format's decoder reads the
+        spec version from the document itself.
+        """
+        if specversion is None:
+            specversion = self._default_version(name, mode)
+        return self.lookup(specversion, name, mode)
+
+    def _default_version(self, transport: str, mode: str) -> str:
+        # The message's own spec version is read by the decoder (structured modes carry it inside);
+        # any registered version's codec for this transport and mode can start the work.
+        for version in ("1.0", "0.3"):
+            if (version, transport, mode) in self._overrides or (
+                version,
+                transport,
+                mode,
+            ) in self._discover():
+                return version
+        candidates = [k for k in self.keys() if k[1] == transport and k[2] == mode]
+        if not candidates:
+            raise UnknownCodecError(("*", transport, mode), self.keys())
+        return candidates[0][0]
+
+    def _detector(self, transport: str) -> Callable[[Any], tuple[str | None, str]]:
+        detector = self._detectors.get(transport)
+        if detector is not None:
+            return detector
+        keys = [k for k in self.keys() if k[1] == transport]
+        if not keys:
+            raise UnknownCodecError(("*", transport, "*"), self.keys())
+        errors: list[CloudEventError] = []
+        for key in keys:
+            try:
+                codec = self.lookup(*key)
+            except CloudEventError as exc:
+                errors.append(exc)
+                continue
+            if codec.detect is not None:
+                self._detectors[transport] = codec.detect
+                return codec.detect
+        if errors:
+            raise errors[0]
+        raise MalformedMessageError(
+            f"no {transport} codec can tell the mode of a message; pass mode= (one of "
+            f"{', '.join(sorted({k[2] for k in keys}))})"
+        )
+
+
+def _batch_specversion(events: Iterable[Any]) -> str:
+    versions = {event.specversion for event in events}
+    if len(versions) > 1:
+        raise CloudEventError(f"a batch must hold events of one specversion, got {', '.join(sorted(versions))}")
+    return versions.pop() if versions else "1.0"
+
+
+def _check_codec(obj: Any, key: Key, distribution: str, target: str) -> Codec:
+    if isinstance(obj, Codec):
+        return obj
+    encode = getattr(obj, "encode", None)
+    decode = getattr(obj, "decode", None)
+    if not callable(encode) or not callable(decode):
+        raise PluginLoadError(key, distribution, target, "the object has no callable encode and decode")
+    return Codec(
+        encode=encode,
+        decode=decode,
+        detect=getattr(obj, "detect", None),
+        media_type=getattr(obj, "media_type", None),
+    )
+
+
+#: The registry behind :func:`cefmt.encode`, :func:`cefmt.decode`, :func:`cefmt.codecs` and
+#: :func:`cefmt.register`, and behind the bindings' ``format=`` lookups.
+default_registry = Registry()

@@ -1,0 +1,1 @@
+"""First-party cefmt plugins; each is found through the ``cefmt.codecs`` entry points like any other."""
