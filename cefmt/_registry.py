@@ -22,6 +22,7 @@ from ._errors import (
     MalformedMessageError,
     PluginLoadError,
     UnknownCodecError,
+    UnsupportedSpecVersionError,
 )
 
 __all__ = ["ENTRY_POINT_GROUP", "Codec", "CodecInfo", "Key", "Registry", "default_registry"]
@@ -234,13 +235,27 @@ class Registry:
         **options: Any,
     ) -> Any:  # fmt: skip
         """Decode ``message``; the mode and spec version are read from it unless given."""
-        if mode is None or specversion is None:
-            detected_version, detected_mode = self._detector(transport)(message)
-            mode = mode or detected_mode
-            specversion = specversion or detected_version
+        if mode is None:
+            specversion_found, mode = self._detector(transport)(message)
+            specversion = specversion or specversion_found
+        elif specversion is None:
+            # The mode is known; the version only routes to a codec, and every codec reads the
+            # message's own version. A detector, when there is one, picks the exact key.
+            try:
+                specversion = self._detector(transport)(message)[0]
+            except CloudEventError:
+                specversion = None
         if specversion is None:
             specversion = self._default_version(transport, mode)
-        return self.lookup(specversion, transport, mode).decode(message, **options)
+        key = (specversion, transport, mode)
+        codec = self._overrides.get(key) or self._loaded.get(key)
+        if codec is None:
+            if key not in self._discover():
+                versions = [k[0] for k in self.keys() if k[1] == transport and k[2] == mode]
+                if versions:  # the transport and mode exist; the message's version does not
+                    raise UnsupportedSpecVersionError(specversion, versions)
+            codec = self.lookup(*key)
+        return codec.decode(message, **options)
 
     def find_format(self, name: str, mode: str = "structured", specversion: str | None = None) -> Codec:
         """The event-format codec ``name`` for ``mode``; bindings use it for structured and batch modes.

@@ -80,6 +80,20 @@ class Timestamp(datetime):
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
         return self.__reduce__()
 
+    def __add__(self, other: timedelta) -> Timestamp:
+        result = datetime.__add__(self, other)
+        if isinstance(result, Timestamp):
+            result._nanosecond = self._nanosecond
+        return result
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> Any:
+        result = datetime.__sub__(self, other)
+        if isinstance(result, Timestamp):
+            result._nanosecond = self._nanosecond
+        return result
+
     def _key(self, other: object) -> tuple[int, int] | None:
         if isinstance(other, Timestamp):
             return (self._nanosecond, other._nanosecond)
