@@ -102,7 +102,7 @@ def encode_event(event: CloudEvent) -> bytes:
     >>> encode_event(CloudEvent(id="1", source="/s", type="t"))
     b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}'
     """
-    return dump_json(to_document(event), "event").encode("utf-8")
+    return dump_json(to_document(event)).encode("utf-8")
 
 
 def decode_event(raw: bytes | str, *, extension_types: Mapping[str, type] | None = None) -> CloudEvent:
@@ -122,7 +122,7 @@ def encode_batch(events: Iterable[CloudEvent]) -> bytes:
     docs = [to_document(event) for event in events]
     if len({doc["specversion"] for doc in docs}) > 1:
         raise CloudEventError("all events of a batch must have the same specversion")
-    return dump_json(docs, "batch").encode("utf-8")
+    return dump_json(docs).encode("utf-8")
 
 
 def decode_batch(raw: bytes | str, *, extension_types: Mapping[str, type] | None = None) -> list[CloudEvent]:
