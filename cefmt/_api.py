@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._event import CloudEvent
 from ._registry import CodecInfo, default_registry
 
 __all__ = ["codecs", "decode", "encode", "register", "unregister"]
@@ -20,11 +21,9 @@ def encode(event: Any, transport: str, mode: str = "structured", **options: Any)
     >>> headers["ce-id"]
     '1'
     """
-    specversion = event.specversion if type(event) is not list else None
-    if specversion is not None:
-        codec = default_registry._overrides.get((specversion, transport, mode)) or default_registry._loaded.get(
-            (specversion, transport, mode)
-        )
+    if type(event) is CloudEvent:
+        key = (event.specversion, transport, mode)
+        codec = default_registry._overrides.get(key) or default_registry._loaded.get(key)
         if codec is not None:  # the hot path: one dict lookup once a key is loaded
             return codec.encode(event, **options)
     return default_registry.encode(event, transport, mode, **options)

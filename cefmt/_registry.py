@@ -227,7 +227,11 @@ class Registry:
 
     def encode(self, event: Any, transport: str, mode: str = "structured", **options: Any) -> Any:
         """Encode ``event`` (or a list of events for batch modes) with the codec for its spec version."""
-        specversion = _batch_specversion(event) if isinstance(event, (list, tuple)) else event.specversion
+        if hasattr(event, "specversion"):
+            specversion = event.specversion
+        else:  # a batch: any iterable of events, all of one spec version
+            event = list(event)
+            specversion = _batch_specversion(event)
         return self.lookup(specversion, transport, mode).encode(event, **options)
 
     def decode(

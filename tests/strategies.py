@@ -18,9 +18,11 @@ _ALLOWED = st.characters(
 )
 strings = st.text(_ALLOWED, min_size=1, max_size=40)
 names = st.from_regex(r"[a-z0-9]{1,20}", fullmatch=True).filter(
-    lambda n: n
-    not in {"id", "source", "type", "specversion", "datacontenttype", "dataschema", "subject", "time", "data"}
-    | {"schemaurl", "datacontentencoding"}
+    lambda n: (
+        n
+        not in {"id", "source", "type", "specversion", "datacontenttype", "dataschema", "subject", "time", "data"}
+        | {"schemaurl", "datacontentencoding"}
+    )
 )
 uri_refs = st.from_regex(r"(https://[a-z]{1,10}\.example(/[A-Za-z0-9._~-]{0,8}){0,3}|/[a-z0-9/]{0,20}|#[a-z]{1,5})",
                          fullmatch=True)  # fmt: skip
@@ -119,7 +121,7 @@ def strict_equal(left: Any, right: Any) -> bool:
     if isinstance(left, dict):
         return left.keys() == right.keys() and all(strict_equal(left[k], right[k]) for k in left)
     if isinstance(left, list):
-        return len(left) == len(right) and all(strict_equal(a, b) for a, b in zip(left, right))
+        return len(left) == len(right) and all(strict_equal(a, b) for a, b in zip(left, right, strict=False))
     if isinstance(left, float) and left != left:
         return right != right
     return bool(left == right) and (not isinstance(left, float) or str(left) == str(right))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -106,21 +107,15 @@ def test_encoders_refuse_unserializable_data_with_a_cefmt_error() -> None:
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_escape_as_foreign_errors(raw: bytes) -> None:
     for transport in ("json",):
-        try:
+        with contextlib.suppress(CloudEventError):
             decode(raw, transport)
-        except CloudEventError:
-            pass
-    try:
+    with contextlib.suppress(CloudEventError):
         decode(({"content-type": "application/json"} | BINARY, raw), "http")
-    except CloudEventError:
-        pass
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.sampled_from(["ce-specversion", "ce-id", "ce-source", "ce-type", "ce-time", "ce-x",
                                         "content-type"]), st.text(max_size=30)))  # fmt: skip
 def test_arbitrary_headers_never_escape_as_foreign_errors(headers: dict[str, str]) -> None:
-    try:
+    with contextlib.suppress(CloudEventError):
         decode((headers, b""), "http")
-    except CloudEventError:
-        pass

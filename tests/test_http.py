@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import given
-from hypothesis import strategies as st
 
 import cefmt
 from cefmt import CloudEvent, Codec, MalformedMessageError, UnknownCodecError, decode, encode
@@ -166,7 +165,9 @@ def test_structured_mode_with_any_registered_format() -> None:
         i, s, t = raw.decode().split("|")
         return CloudEvent(id=i, source=s, type=t)
 
-    cefmt.register("1.0", "pipe", "structured", Codec(encode=enc, decode=dec, media_type="application/cloudevents+pipe"))
+    cefmt.register(
+        "1.0", "pipe", "structured", Codec(encode=enc, decode=dec, media_type="application/cloudevents+pipe")
+    )
     message = encode(CloudEvent(BASE), "http", "structured", format="pipe")
     assert message == HTTPMessage({"content-type": "application/cloudevents+pipe"}, b"1|/s|t")
     assert decode(message, "http") == CloudEvent(BASE)
@@ -214,7 +215,9 @@ def test_feature_binary_content_mode(content_type: str) -> None:
     assert event.data == {"message": "Hello World!"}
 
 
-@pytest.mark.parametrize("content_type", ["application/cloudevents+json", "application/cloudevents+json; charset=utf-8"])
+@pytest.mark.parametrize(
+    "content_type", ["application/cloudevents+json", "application/cloudevents+json; charset=utf-8"]
+)
 def test_feature_structured_content_mode(content_type: str) -> None:
     body = json.dumps({"specversion": "1.0", "type": "com.example.someevent", "time": "2018-04-05T03:56:24Z",
                        "id": "1234-1234-1234", "source": "/mycontext/subcontext", "datacontenttype": "application/json",
@@ -239,7 +242,9 @@ def test_conformance_events_through_both_modes(doc: dict[str, Any]) -> None:
     attributes = dict(doc["ContextAttributes"])
     extensions = attributes.pop("Extensions", None) or {}
     # Block scalars end in a newline that no HTTP header value can hold (RFC 7230 trims it), so strip.
-    headers = {f"ce-{k}": quote_header(v.strip()) for k, v in (attributes | extensions).items() if k != "datacontenttype"}
+    headers = {
+        f"ce-{k}": quote_header(v.strip()) for k, v in (attributes | extensions).items() if k != "datacontenttype"
+    }
     if "datacontenttype" in attributes:
         headers["content-type"] = attributes["datacontenttype"]
     body = doc.get("Data", "").encode()

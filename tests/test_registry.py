@@ -130,7 +130,7 @@ def test_plugin_without_encode_and_decode_is_reported(tmp_path: Path, monkeypatc
     _dist(site, "halfplug", {"1.0/half/binary": "halfplug_mod:codec"}, {"halfplug_mod": "codec = object()"})
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
-    with pytest.raises(PluginLoadError, match="halfplug.*no callable encode and decode"):
+    with pytest.raises(PluginLoadError, match=r"halfplug.*no callable encode and decode"):
         Registry().lookup("1.0", "half", "binary")
     sys.modules.pop("halfplug_mod", None)
 

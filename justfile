@@ -1,0 +1,23 @@
+# Recipes people type. `just` comes with the dev extra (rust-just on PyPI).
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+python := env_var_or_default("PYTHON", "python")
+
+# Show the recipes.
+default:
+    @just --list
+
+# The whole test suite (starts the Kafka broker itself when none is running).
+test *args:
+    {{python}} -m pytest -q {{args}}
+
+# ruff, ruff format and mypy --strict.
+lint:
+    {{python}} -m ruff check cefmt cefmt_plugins tests benchmarks examples
+    {{python}} -m ruff format --check cefmt cefmt_plugins tests benchmarks examples
+    {{python}} -m mypy
+
+# Format the code.
+fmt:
+    {{python}} -m ruff check --fix cefmt cefmt_plugins tests benchmarks examples
+    {{python}} -m ruff format cefmt cefmt_plugins tests benchmarks examples
