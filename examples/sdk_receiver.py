@@ -1,6 +1,6 @@
 """The CloudEvents SDK's Flask receiving example, with only the import changed to ``cefmt.http``.
 
-    python examples/sdk_receiver.py 3000
+python examples/sdk_receiver.py 3000
 """
 
 import sys

@@ -1,6 +1,6 @@
 """The CloudEvents SDK's sending example, with only the import changed to ``cefmt.http``.
 
-    python examples/sdk_sender.py http://127.0.0.1:3000/
+python examples/sdk_sender.py http://127.0.0.1:3000/
 """
 
 import sys
