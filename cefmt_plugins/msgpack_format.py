@@ -1,0 +1,321 @@
+"""The msgpack event format (``application/cloudevents+msgpack``) and its batch form, spec 1.0 and 0.3.
+
+CloudEvents has no official msgpack format; ``docs/formats/msgpack.md`` writes the mapping down. In
+short: one msgpack map per event with the member names of the JSON format, values in msgpack's own
+types (Integer as int, Boolean as bool, Binary as ``bin``, Timestamp as the timestamp extension type
+with nanoseconds), and ``data`` as native msgpack (``bin`` for bytes, no Base64). A batch is an array
+of such maps.
+
+Decoding is bounded: the message size is checked first (``max_size``), and msgpack's own limits keep
+strings, binaries, arrays, maps and extension values within the message and nesting within its stack.
+Every msgpack failure is reported as :class:`cefmt.MalformedMessageError`.
+
+>>> from cefmt import CloudEvent, decode, encode
+>>> event = CloudEvent(id="1", source="/s", type="t", data=b"\\x00\\x01", count=3)
+>>> raw = encode(event, "msgpack")
+>>> decode(raw, "msgpack") == event, decode(raw, "msgpack").extensions["count"]
+(True, 3)
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import msgpack  # type: ignore[import-untyped]  # msgpack ships no type information
+
+from cefmt import CloudEvent, CloudEventError, InvalidAttributeError, LimitExceededError, MalformedMessageError
+from cefmt.codec import Codec, Data, Timestamp, coerce_extension, decode_base64
+
+__all__ = [
+    "BATCH_MEDIA_TYPE",
+    "DEFAULT_MAX_SIZE",
+    "MEDIA_TYPE",
+    "ZONED_TIMESTAMP_EXT",
+    "batch",
+    "decode_batch",
+    "decode_event",
+    "detect",
+    "encode_batch",
+    "encode_event",
+    "structured",
+]
+
+MEDIA_TYPE = "application/cloudevents+msgpack"
+BATCH_MEDIA_TYPE = "application/cloudevents-batch+msgpack"
+
+#: The largest message :func:`decode_event` and :func:`decode_batch` read unless told otherwise.
+DEFAULT_MAX_SIZE = 16 * 1024 * 1024
+
+#: The application extension type cefmt uses for a Timestamp whose UTC offset is not zero:
+#: a big-endian signed 16-bit offset in minutes, then the 12-byte payload of msgpack's timestamp type.
+ZONED_TIMESTAMP_EXT = 1
+
+_ZONED = struct.Struct(">hIq")  # offset minutes, nanoseconds, seconds (timestamp 96 layout)
+_EPOCH = datetime(1970, 1, 1)
+_UTC_ZONES: dict[int, timezone] = {0: timezone.utc}
+
+
+# -- Timestamps ---------------------------------------------------------------------------------------
+
+
+def _instant(value: datetime) -> tuple[int, int, int]:
+    """Seconds and nanoseconds since the epoch (UTC), and the UTC offset in minutes."""
+    offset = value.utcoffset() or timedelta(0)
+    naive = datetime(value.year, value.month, value.day, value.hour, value.minute, value.second)
+    delta = (naive - _EPOCH) - offset
+    nanos = value.microsecond * 1000 + (value.nanosecond if isinstance(value, Timestamp) else 0)
+    return delta.days * 86400 + delta.seconds, nanos, offset // timedelta(minutes=1)
+
+
+def _pack_timestamp(value: datetime) -> Any:
+    seconds, nanos, minutes = _instant(value)
+    if minutes == 0:
+        return msgpack.Timestamp(seconds, nanos)
+    return msgpack.ExtType(ZONED_TIMESTAMP_EXT, _ZONED.pack(minutes, nanos, seconds))
+
+
+def _zone(minutes: int) -> timezone:
+    zone = _UTC_ZONES.get(minutes)
+    if zone is None:
+        zone = _UTC_ZONES[minutes] = timezone(timedelta(minutes=minutes))
+    return zone
+
+
+def _timestamp(seconds: int, nanos: int, minutes: int) -> Timestamp:
+    # The offset is applied to the wall time before the record is built, so the instant is exact.
+    wall = _EPOCH + timedelta(seconds=seconds + minutes * 60, microseconds=nanos // 1000)
+    return Timestamp(
+        wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second, wall.microsecond,
+        _zone(minutes), nanosecond=nanos % 1000,
+    )  # fmt: skip
+
+
+class _ZonedTimestamp:
+    """What the unpacker's ``ext_hook`` returns for cefmt's zoned timestamp (checked after unpacking)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Timestamp) -> None:
+        self.value = value
+
+
+def _ext_hook(code: int, payload: bytes) -> Any:
+    if code != ZONED_TIMESTAMP_EXT:
+        raise ValueError(f"msgpack extension type {code} is not part of the CloudEvents msgpack format")
+    if len(payload) != _ZONED.size:
+        raise ValueError(f"a zoned timestamp holds {_ZONED.size} bytes, got {len(payload)}")
+    minutes, nanos, seconds = _ZONED.unpack(payload)
+    if not -(24 * 60) < minutes < 24 * 60 or nanos > 999_999_999:
+        raise ValueError("a zoned timestamp has an offset or nanoseconds out of range")
+    return _ZonedTimestamp(_timestamp(seconds, nanos, minutes))
+
+
+def _read_timestamp(value: Any) -> Any:
+    if type(value) is msgpack.Timestamp:
+        try:
+            return _timestamp(value.seconds, value.nanoseconds, 0)
+        except (OverflowError, ValueError) as exc:  # outside years 1-9999
+            raise MalformedMessageError(f"msgpack timestamp {value.seconds}s is out of range: {exc}") from exc
+    if type(value) is _ZonedTimestamp:
+        return value.value
+    return value
+
+
+# -- data ---------------------------------------------------------------------------------------------
+
+
+def _check_json_value(value: Any, where: str) -> None:
+    """A JSON value in msgpack clothes: no nested binary, extension type, non-string key or NaN.
+
+    Iterative, so deep nesting costs no Python stack (msgpack's own stack limit bounds the depth).
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is float:
+            if not math.isfinite(item):
+                raise InvalidAttributeError(where, "holds a NaN or infinite number, which JSON values cannot", item)
+        elif kind is list:
+            stack.extend(item)
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    raise InvalidAttributeError(where, "holds a map key that is not a string", key)
+            stack.extend(item.values())
+        else:
+            raise InvalidAttributeError(
+                where, f"holds a {kind.__name__} inside a structure; only top-level data may be binary"
+            )
+
+
+# -- one event ----------------------------------------------------------------------------------------
+
+
+def to_document(event: CloudEvent) -> dict[str, Any]:
+    """The event as a ``dict`` ready for ``msgpack.packb`` (what :func:`encode_event` packs)."""
+    legacy = event.specversion == "0.3"
+    doc: dict[str, Any] = {
+        "specversion": event.specversion, "id": event.id, "source": event.source, "type": event.type,
+    }  # fmt: skip
+    if event.datacontenttype is not None:
+        doc["datacontenttype"] = event.datacontenttype
+    if event.dataschema is not None:
+        doc["schemaurl" if legacy else "dataschema"] = event.dataschema
+    if event.subject is not None:
+        doc["subject"] = event.subject
+    if event.time is not None:
+        doc["time"] = _pack_timestamp(event.time)
+    for name, value in event.extensions.items():
+        doc[name] = _pack_timestamp(value) if isinstance(value, datetime) else value
+    data = event.data
+    if data is not None:
+        if isinstance(data, (dict, list)):
+            _check_json_value(data, "data")
+        elif type(data) is float and not math.isfinite(data):
+            raise InvalidAttributeError("data", "is a NaN or infinite number, which JSON values cannot", data)
+        doc["data"] = data
+    return doc
+
+
+def _pack(value: Any) -> bytes:
+    try:
+        return msgpack.packb(value, use_bin_type=True, datetime=False, strict_types=False)  # type: ignore[no-any-return]
+    except (TypeError, ValueError, OverflowError) as exc:  # UnicodeEncodeError is a ValueError
+        raise InvalidAttributeError("data", f"cannot be written as msgpack: {exc}") from exc
+
+
+def _unpack(raw: bytes, max_size: int, what: str) -> Any:
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise MalformedMessageError(f"a msgpack {what} must be bytes, got {type(raw).__name__}")
+    size = len(raw)
+    if size > max_size:
+        raise LimitExceededError(f"msgpack {what} size in bytes", size, max_size)
+    if size == 0:
+        raise MalformedMessageError(f"an empty message is not a msgpack {what}")
+    try:
+        # Every length limit is the message's own size: nothing inside can claim more than was sent.
+        return msgpack.unpackb(
+            raw, raw=False, strict_map_key=True, timestamp=0, use_list=True, ext_hook=_ext_hook,
+            max_str_len=size, max_bin_len=size, max_array_len=size, max_map_len=size // 2, max_ext_len=size,
+        )  # fmt: skip
+    except msgpack.ExtraData as exc:
+        raise MalformedMessageError(f"msgpack {what} has {len(exc.extra)} bytes after its end") from exc
+    except msgpack.StackError as exc:
+        raise MalformedMessageError(f"msgpack {what} is nested too deeply") from exc
+    except (msgpack.FormatError, msgpack.OutOfData) as exc:
+        raise MalformedMessageError(f"msgpack {what} is not valid msgpack: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise MalformedMessageError(f"msgpack {what} holds a string that is not valid UTF-8: {exc.reason}") from exc
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # Truncated input, a non-string map key, an unknown extension type, a timestamp out of range.
+        raise MalformedMessageError(f"msgpack {what} cannot be read: {exc}") from exc
+
+
+def from_document(
+    doc: object, *, extension_types: Mapping[str, type] | None = None, where: str = "event"
+) -> CloudEvent:
+    """Build an event from an unpacked msgpack map (see :func:`decode_event`)."""
+    if type(doc) is not dict:
+        raise MalformedMessageError(f"{where} must be a msgpack map, got {type(doc).__name__}")
+    attributes = {name: _read_timestamp(value) for name, value in doc.items()}
+    data: Data = attributes.pop("data", None)
+    try:
+        if attributes.get("specversion") == "0.3":
+            encoding = attributes.pop("datacontentencoding", None)
+            if encoding is not None:  # not written by cefmt (bin needs no Base64), read for tolerance
+                if encoding != "base64":
+                    raise MalformedMessageError(f"{where}: datacontentencoding {encoding!r} is not supported")
+                if data is not None:
+                    data = decode_base64(data, f"{where} member 'data'")
+        if isinstance(data, (dict, list)):
+            _check_json_value(data, "data")
+        elif type(data) is float and not math.isfinite(data):
+            raise InvalidAttributeError("data", "is a NaN or infinite number, which JSON values cannot", data)
+        elif not (data is None or type(data) in (bytes, str, int, bool, float)):
+            raise InvalidAttributeError("data", f"cannot be a {type(data).__name__}", None)
+        if extension_types:
+            for name, kind in extension_types.items():
+                value = attributes.get(name)
+                if value is not None:
+                    attributes[name] = coerce_extension(value, kind, name)
+        return CloudEvent.from_attributes(attributes, data)
+    except CloudEventError as exc:
+        if where != "event":
+            exc.at(where)
+        raise
+
+
+def encode_event(event: CloudEvent) -> bytes:
+    """One event as msgpack-format bytes.
+
+    >>> encode_event(CloudEvent(id="1", source="/s", type="t"))[:13]
+    b'\\x84\\xabspecversion'
+    """
+    return _pack(to_document(event))
+
+
+def decode_event(
+    raw: bytes, *, extension_types: Mapping[str, type] | None = None, max_size: int = DEFAULT_MAX_SIZE
+) -> CloudEvent:
+    """msgpack-format bytes to an event; larger than ``max_size`` bytes is a :class:`cefmt.LimitExceededError`.
+
+    ``extension_types`` is accepted for symmetry with the other decoders; msgpack keeps extension
+    types itself, so it matters only for producers that sent strings.
+
+    >>> decode_event(encode_event(CloudEvent(id="1", source="/s", type="t"))).id
+    '1'
+    """
+    return from_document(_unpack(raw, max_size, "event"), extension_types=extension_types)
+
+
+def encode_batch(events: Iterable[CloudEvent]) -> bytes:
+    """A list of events (one spec version) as a msgpack array of event maps; it may be empty.
+
+    >>> encode_batch([])
+    b'\\x90'
+    """
+    docs = [to_document(event) for event in events]
+    if len({doc["specversion"] for doc in docs}) > 1:
+        raise CloudEventError("all events of a batch must have the same specversion")
+    return _pack(docs)
+
+
+def decode_batch(
+    raw: bytes, *, extension_types: Mapping[str, type] | None = None, max_size: int = DEFAULT_MAX_SIZE
+) -> list[CloudEvent]:
+    """A msgpack batch to a list of events; a bad item is reported with its position.
+
+    >>> decode_batch(b"\\x90")
+    []
+    """
+    docs = _unpack(raw, max_size, "batch")
+    if type(docs) is not list:
+        raise MalformedMessageError(f"a msgpack batch must be an array, got {type(docs).__name__}")
+    events = [
+        from_document(doc, extension_types=extension_types, where=f"batch item {index}")
+        for index, doc in enumerate(docs)
+    ]
+    if len({event.specversion for event in events}) > 1:
+        raise MalformedMessageError("all events of a batch must have the same specversion")
+    return events
+
+
+def detect(raw: Any) -> tuple[str | None, str]:
+    """Structured or batch from the first byte: a msgpack array (fixarray, array 16/32) is a batch.
+
+    >>> detect(b"\\x90"), detect(b"\\x80")
+    ((None, 'batch'), (None, 'structured'))
+    """
+    first = raw[0] if isinstance(raw, (bytes, bytearray)) and raw else 0
+    return (None, "batch" if 0x90 <= first <= 0x9F or first in (0xDC, 0xDD) else "structured")
+
+
+structured = Codec(encode=encode_event, decode=decode_event, detect=detect, media_type=MEDIA_TYPE)
+batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, media_type=BATCH_MEDIA_TYPE)

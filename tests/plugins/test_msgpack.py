@@ -1,0 +1,225 @@
+"""The msgpack event format: exact round trips (types, nanoseconds, UTC offsets), the documented wire
+layout, use from HTTP and Kafka structured modes, and bounded decoding of hostile input."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+import msgpack
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cefmt import (
+    CloudEvent,
+    CloudEventError,
+    InvalidAttributeError,
+    LimitExceededError,
+    MalformedMessageError,
+    Timestamp,
+    UnsupportedSpecVersionError,
+    decode,
+    encode,
+)
+from cefmt_plugins.msgpack_format import ZONED_TIMESTAMP_EXT
+from tests.strategies import events, strict_equal
+
+_SETTINGS = settings(max_examples=200, deadline=None)
+
+
+def _same_offsets(left: CloudEvent, right: CloudEvent) -> bool:
+    """Equality compares instants; the wire must also keep each Timestamp's UTC offset."""
+    pairs = [(left.time, right.time), *((v, right.extensions[n]) for n, v in left.extensions.items())]
+    return all(str(a) == str(b) for a, b in pairs if isinstance(a, Timestamp))
+
+
+@_SETTINGS
+@given(events())
+def test_structured_round_trip_keeps_every_type(event: CloudEvent) -> None:
+    raw = encode(event, "msgpack")
+    assert isinstance(raw, bytes)
+    decoded = decode(raw, "msgpack")
+    assert strict_equal(decoded, event)  # no extension_types needed: msgpack carries the types
+    assert _same_offsets(decoded, event)
+
+
+@_SETTINGS
+@given(st.sampled_from(["1.0", "0.3"]).flatmap(lambda v: st.lists(events(specversion=v), max_size=5)))
+def test_batch_round_trip(batch: list[CloudEvent]) -> None:
+    decoded = decode(encode(batch, "msgpack", "batch"), "msgpack")
+    assert isinstance(decoded, list) and len(decoded) == len(batch)
+    assert all(strict_equal(d, e) for d, e in zip(decoded, batch, strict=True))
+
+
+@_SETTINGS
+@given(events())
+def test_works_in_http_and_kafka_structured_mode(event: CloudEvent) -> None:
+    http = encode(event, "http", "structured", format="msgpack")
+    assert http.headers == {"content-type": "application/cloudevents+msgpack"}
+    assert strict_equal(decode(http, "http"), event)
+    kafka = encode(event, "kafka", "structured", format="msgpack")
+    assert strict_equal(decode(kafka, "kafka"), event)
+
+
+def test_http_batch_mode_uses_the_batch_media_type() -> None:
+    batch = [CloudEvent(id=str(i), source="/s", type="t", data=b"x" * i) for i in range(3)]
+    message = encode(batch, "http", "batch", format="msgpack")
+    assert message.headers == {"content-type": "application/cloudevents-batch+msgpack"}
+    assert decode(message, "http") == batch
+
+
+# -- the documented layout (docs/formats/msgpack.md) -------------------------------------------------------
+
+
+def test_layout_uses_json_member_names_and_native_types() -> None:
+    event = CloudEvent(
+        {"specversion": "1.0", "id": "1", "source": "/s", "type": "t", "subject": "Grüße"},
+        b"\x00\xff",
+        datacontenttype="application/octet-stream",
+        time="2020-01-02T03:04:05.123456789Z",
+        count=7, flag=False, blob=b"\x01", note="ünï",
+    )  # fmt: skip
+    doc = msgpack.unpackb(encode(event, "msgpack"), timestamp=0)
+    assert doc == {
+        "specversion": "1.0", "id": "1", "source": "/s", "type": "t", "subject": "Grüße",
+        "datacontenttype": "application/octet-stream",
+        "time": msgpack.Timestamp(1577934245, 123456789),
+        "count": 7, "flag": False, "blob": b"\x01", "note": "ünï",
+        "data": b"\x00\xff",
+    }  # fmt: skip
+    assert "data_base64" not in doc
+
+
+def test_spec_0_3_writes_schemaurl() -> None:
+    event = CloudEvent(specversion="0.3", id="1", source="/s", type="t", schemaurl="/x", data={"a": 1})
+    doc = msgpack.unpackb(encode(event, "msgpack"))
+    assert doc["schemaurl"] == "/x" and "dataschema" not in doc and doc["data"] == {"a": 1}
+
+
+def test_a_utc_timestamp_is_msgpack_timestamp_readable_by_anyone() -> None:
+    raw = encode(CloudEvent(id="1", source="/s", type="t", time="1969-12-31T23:59:59.000000001Z"), "msgpack")
+    plain = msgpack.unpackb(raw, timestamp=0)["time"]
+    assert plain == msgpack.Timestamp(-1, 1)
+    assert str(decode(raw, "msgpack").time) == "1969-12-31T23:59:59.000000001Z"
+
+
+def test_an_offset_timestamp_uses_the_zoned_extension_and_keeps_its_offset() -> None:
+    event = CloudEvent(id="1", source="/s", type="t", time="2018-04-05T17:31:00.000000123+02:00")
+    ext = msgpack.unpackb(encode(event, "msgpack"))["time"]
+    assert ext.code == ZONED_TIMESTAMP_EXT and len(ext.data) == 14
+    assert ext.data[:2] == (120).to_bytes(2, "big", signed=True)
+    assert str(decode(encode(event, "msgpack"), "msgpack").time) == "2018-04-05T17:31:00.000000123+02:00"
+
+
+def test_a_hand_written_document_decodes() -> None:
+    raw = msgpack.packb(
+        {"specversion": "1.0", "id": "x", "source": "urn:a", "type": "t", "time": msgpack.Timestamp(0, 5),
+         "n": -5, "data": [1, "two", {"three": 3.0}]}, datetime=False)  # fmt: skip
+    event = decode(raw, "msgpack")
+    assert event.time == Timestamp.parse("1970-01-01T00:00:00.000000005Z")
+    assert event.extensions["n"] == -5 and event.data == [1, "two", {"three": 3.0}]
+    assert event.datacontenttype == "application/json"
+
+
+# -- encoding what msgpack must refuse ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [{1: "int key"}, {"a": float("nan")}, float("inf"), 2**70, {"deep": [{"x": 2**64}]}])
+def test_encoding_data_that_is_not_a_json_value_is_a_cefmt_error(data: Any) -> None:
+    with pytest.raises(InvalidAttributeError):
+        encode(CloudEvent(id="1", source="/s", type="t", data=data), "msgpack")
+
+
+# -- hostile input -----------------------------------------------------------------------------------------
+
+
+def _doc(**members: Any) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": "1", "source": "/s", "type": "t", **members}
+
+
+_HOSTILE: list[tuple[bytes, str]] = [
+    (b"", "empty"),
+    (msgpack.packb(_doc())[:-3], "cannot be read"),
+    (msgpack.packb(_doc()) + b"\x00", "after its end"),
+    (b"\xc1", "not valid msgpack"),  # the one byte msgpack never uses
+    (b"\x91" * 100_000 + b"\x80", "nested too deeply"),
+    (b"\xdb\xff\xff\xff\xff" + b"a" * 10, "cannot be read"),  # a str claiming 4 GiB
+    (b"\xc6\xff\xff\xff\xff", "cannot be read"),  # a bin claiming 4 GiB
+    (b"\xdd\xff\xff\xff\xff", "cannot be read"),  # an array claiming 4 billion items
+    (b"\xdf\xff\xff\xff\xff", "cannot be read"),  # a map claiming 4 billion pairs
+    (b"\x81\xa1a\xa2\xff\xfe", "UTF-8"),
+    (msgpack.packb({1: 2}), "cannot be read"),  # strict_map_key
+    (msgpack.packb([1]), "msgpack map"),
+    (msgpack.packb("x"), "msgpack map"),
+    (msgpack.packb(_doc(x=msgpack.ExtType(42, b"zz"))), "extension type 42"),
+    (msgpack.packb(_doc(time=msgpack.ExtType(ZONED_TIMESTAMP_EXT, b"\x00"))), "zoned timestamp"),
+    (msgpack.packb(_doc(time=msgpack.ExtType(ZONED_TIMESTAMP_EXT, b"\x7f\xff" + b"\x00" * 12))), "out of range"),
+    (msgpack.packb(_doc(time=msgpack.Timestamp(2**62, 0)), datetime=False), "cannot be read|out of range|time"),
+    (msgpack.packb(_doc(data={"a": b"nested bin"})), "only top-level"),
+    (msgpack.packb(_doc(data={b"k": 1})), "not a string"),
+    (msgpack.packb(_doc(data=[float("nan")])), "NaN"),
+    (msgpack.packb(_doc(data=msgpack.Timestamp(1, 0)), datetime=False), "cannot be a Timestamp"),
+    (msgpack.packb(_doc(x=1.5)), "float"),
+    (msgpack.packb(_doc(x=[1])), "must be a String"),
+    (msgpack.packb(_doc(id=5)), "id"),
+    (msgpack.packb(_doc(specversion="9.9")), "specversion"),
+    (msgpack.packb({"specversion": "1.0", "id": "1", "source": "/s"}), "type"),
+    (msgpack.packb(_doc(specversion="0.3", datacontentencoding="gzip")), "datacontentencoding"),
+]
+
+
+@pytest.mark.parametrize(("raw", "match"), _HOSTILE)
+def test_hostile_events_raise_cefmt_errors_fast(raw: bytes, match: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(CloudEventError, match=match) as info:
+        decode(raw, "msgpack", "structured")
+    assert isinstance(info.value, (MalformedMessageError, InvalidAttributeError, UnsupportedSpecVersionError))
+    assert time.monotonic() - started < 5  # a bound, not a speed claim: it must not hang or allocate GiBs
+
+
+def test_size_limit_is_checked_before_unpacking() -> None:
+    raw = encode(CloudEvent(id="1", source="/s", type="t", data=b"x" * 1000), "msgpack")
+    with pytest.raises(LimitExceededError) as info:
+        decode(raw, "msgpack", max_size=100)
+    assert info.value.maximum == 100 and info.value.value == len(raw)
+    assert decode(raw, "msgpack", max_size=len(raw)).data == b"x" * 1000
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        (msgpack.packb(_doc()), "must be an array"),
+        (msgpack.packb([_doc(), "x"]), "batch item 1"),
+        (msgpack.packb([_doc(), _doc(id=None)]), "batch item 1"),
+        (msgpack.packb([_doc(), _doc(specversion="0.3")]), "same specversion"),
+    ],
+)
+def test_hostile_batches(raw: bytes, match: str) -> None:
+    with pytest.raises(CloudEventError, match=match):
+        decode(raw, "msgpack", "batch")
+
+
+def test_non_bytes_input_is_a_cefmt_error() -> None:
+    with pytest.raises(MalformedMessageError, match="must be bytes"):
+        decode("text", "msgpack", "structured")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_never_escape_as_foreign_errors(raw: bytes) -> None:
+    for mode in ("structured", "batch"):
+        with contextlib.suppress(CloudEventError):
+            decode(raw, "msgpack", mode)
+
+
+@settings(max_examples=300, deadline=None)
+@given(events(), st.data())
+def test_corrupted_events_never_escape_as_foreign_errors(event: CloudEvent, data: st.DataObject) -> None:
+    raw = bytearray(encode(event, "msgpack"))
+    for _ in range(data.draw(st.integers(1, 4))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(1, len(raw)))
+    with contextlib.suppress(CloudEventError):
+        decode(bytes(raw[:cut]), "msgpack", "structured")

@@ -1,0 +1,55 @@
+"""cefmt_plugins is written with the public kit only, as a third party would write it: every module
+imports ``cefmt`` / ``cefmt.codec``, the standard library, msgpack and attrs (both core dependencies), and
+nothing private."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+import cefmt_plugins
+
+PLUGINS = Path(cefmt_plugins.__file__).parent
+ALLOWED = {"cefmt", "cefmt.codec", "cefmt_plugins", "msgpack", "attrs"}  # attrs: a core dependency, for records
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # a relative import stays inside cefmt_plugins
+                found.append((node.lineno, "cefmt_plugins"))
+            else:
+                assert node.module is not None
+                found.append((node.lineno, node.module))
+                # `from cefmt import _registry` would reach a private module through the front door
+                found.extend((node.lineno, f"{node.module}.{a.name}") for a in node.names if a.name.startswith("_"))
+    return found
+
+
+def _allowed(module: str) -> bool:
+    top = module.split(".", maxsplit=1)[0]
+    if module in ALLOWED or top in sys.stdlib_module_names or top == "__future__":
+        return True
+    return top == "cefmt_plugins" and not any(part.startswith("_") for part in module.split(".")[1:])
+
+
+@pytest.mark.parametrize("path", sorted(PLUGINS.glob("*.py")), ids=lambda p: p.name)
+def test_plugins_import_only_public_names(path: Path) -> None:
+    bad = [f"line {line}: {module}" for line, module in _imports(path) if not _allowed(module)]
+    assert not bad, f"{path.name} imports beyond the public kit: {bad}"
+
+
+def test_the_checker_catches_a_private_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from cefmt._registry import Codec\nfrom cefmt import _event\nimport cefmt.codec\n")
+    assert [m for _, m in _imports(sample) if not _allowed(m)] == ["cefmt._registry", "cefmt._event"]
+
+
+def test_every_plugin_module_is_checked() -> None:
+    assert {p.name for p in PLUGINS.glob("*.py")} >= {"kafka.py", "msgpack_format.py"}
