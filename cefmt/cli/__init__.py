@@ -1,0 +1,61 @@
+"""The ``cefmt`` command: convert, validate and inspect streams of events; list codecs; listen and send.
+
+Exit status: 0 on success; 1 when a record failed under ``--on-error fail``, a stream broke, ``validate``
+found a bad record, ``send`` had a request rejected or ``codecs`` found a broken plugin; 2 for a usage
+error. Run ``cefmt COMMAND --help`` for each command's options, and see ``docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from cefmt import CloudEventError, __version__
+
+from . import _codecs, _convert, _inspect, _listen, _send, _validate
+from ._common import CommandError, say
+
+__all__ = ["main", "parser"]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cefmt`` command.
+
+    >>> parser().parse_args(["convert", "in.jsonl", "out.msgpack", "--to", "msgpack"]).src
+    'json'
+    """
+    top = argparse.ArgumentParser(
+        prog="cefmt",
+        description="CloudEvents streams for data pipelines: convert between any registered codecs, "
+        "validate, inspect, list codecs, and a listen/send pair for debugging over HTTP.",
+    )
+    top.add_argument("--version", action="version", version=f"cefmt {__version__}")
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (_convert, _validate, _inspect, _codecs, _listen, _send):
+        module.add_parser(commands)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``cefmt`` command with ``argv`` (the process's arguments unless given); the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except CommandError as exc:
+        say(args.command, str(exc))
+        return exc.code
+    except CloudEventError as exc:
+        say(args.command, str(exc))
+        return 1
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            # The reader of our output went away (`| head`): stop quietly, as other tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 1
+        say(args.command, f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130

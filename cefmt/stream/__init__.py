@@ -1,0 +1,67 @@
+"""Streams of CloudEvents for data pipelines: convert any registered codec's stream into any other's.
+
+Every function here is a generator over chunks or records, so memory stays bounded whatever the input
+size, and every argument is a plain value, so the same call runs in a process pool or on a cluster
+engine. Stream kinds (``src`` and ``dst``):
+
+========================  ===============================================================================
+``json``                  JSON Lines: one structured JSON event (or one JSON batch array) per line
+``json-array``            one JSON array of events (a JSON batch), read item by item
+``msgpack``               msgpack objects back to back: one event map (or one batch array) each
+any other event format    length-prefixed frames: a 4-byte big-endian length, then the format's bytes
+``http``                  HTTP messages as JSON Lines: ``{"headers": {...}, "body_base64": "..."}``
+``kafka``                 Kafka records as JSON Lines: ``{"key_base64", "headers", "value_base64"}``
+========================  ===============================================================================
+
+Codecs are found in the registry, plugins included: a format plugin adds a stream kind by being installed.
+
+>>> from cefmt import CloudEvent, decode
+>>> from cefmt.stream import convert, read_events, write_events
+>>> jsonl = b"".join(write_events([CloudEvent(id="1", source="/s", type="t", data=b"\\x00")], "json"))
+>>> packed = b"".join(convert([jsonl], "json", "msgpack"))
+>>> [event.data for event in read_events([packed], "msgpack")]
+[b'\\x00']
+"""
+
+from __future__ import annotations
+
+from ._framing import FLUSH, FramingError, Position, Record
+from ._pipeline import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_MAX_RECORD_SIZE,
+    BadRecord,
+    RecordError,
+    Stats,
+    StreamKind,
+    convert,
+    convert_file,
+    encode_events,
+    output_mode,
+    read_events,
+    stream_kind,
+    stream_kinds,
+    write_events,
+)
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_MAX_RECORD_SIZE",
+    "FLUSH",
+    "BadRecord",
+    "FramingError",
+    "Position",
+    "Record",
+    "RecordError",
+    "Stats",
+    "StreamKind",
+    "convert",
+    "convert_file",
+    "encode_events",
+    "output_mode",
+    "read_events",
+    "stream_kind",
+    "stream_kinds",
+    "write_events",
+]
