@@ -21,3 +21,15 @@ lint:
 fmt:
     {{python}} -m ruff check --fix cefmt cefmt_plugins tests benchmarks examples
     {{python}} -m ruff format cefmt cefmt_plugins tests benchmarks examples
+
+# The benchmark suite against the CloudEvents SDKs and the stdlib floor (a few minutes); `just bench --quick` for a smoke run.
+bench *args:
+    {{python}} benchmarks/run.py --readme {{args}}
+
+# Fuzz every registered decoder with atheris, SECONDS per target (default 300); crashes land in fuzz/crashes/.
+fuzz seconds="300":
+    {{python}} fuzz/run.py --seconds {{seconds}}
+
+# A short fuzz run for CI: 2000 inputs per target (about 10 s in all).
+fuzz-smoke:
+    {{python}} fuzz/run.py --smoke

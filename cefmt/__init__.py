@@ -24,10 +24,12 @@ from ._errors import (
     UnsupportedSpecVersionError,
 )
 from ._event import SPEC_VERSIONS, CloudEvent, Data, Extensions
+from ._limits import DEFAULT_LIMITS, Limits
 from ._registry import ENTRY_POINT_GROUP, Codec, CodecInfo, Registry, default_registry
 from ._timestamp import Timestamp
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "ENTRY_POINT_GROUP",
     "SPEC_VERSIONS",
     "CloudEvent",
@@ -39,6 +41,7 @@ __all__ = [
     "Extensions",
     "InvalidAttributeError",
     "LimitExceededError",
+    "Limits",
     "MalformedMessageError",
     "MissingAttributeError",
     "PluginLoadError",

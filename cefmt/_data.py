@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._errors import InvalidAttributeError, MalformedMessageError
+from ._errors import InvalidAttributeError, LimitExceededError, MalformedMessageError
 from ._event import CloudEvent, Data
+from ._limits import DEFAULT_LIMITS, Limits
 from ._media import parse_media_type
 
 __all__ = ["body_to_data", "data_to_body", "dump_json", "load_json"]
@@ -42,12 +43,23 @@ def dump_json(value: Any, what: str = "data") -> str:
         raise InvalidAttributeError(what, f"is not JSON-serializable: {exc}") from exc
 
 
-def load_json(raw: bytes | str, where: str) -> Any:
+def load_json(raw: bytes | str, where: str, *, limits: Limits | None = None) -> Any:
     """Parse JSON text or UTF-8 bytes; invalid UTF-8, bad JSON and runaway nesting are cefmt errors.
+
+    The size and the nesting depth are checked against ``limits`` (:data:`DEFAULT_LIMITS` when
+    ``None``) before the text is decoded or parsed.
 
     >>> load_json(b'{"a": 1}', "body")
     {'a': 1}
     """
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    limits.check_message_size(raw, f"size of {where}")
+    try:
+        limits.check_json_depth(raw)
+    except LimitExceededError as exc:
+        exc.at(where)
+        raise
     try:
         text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8")
         return _DECODER.decode(text)
@@ -86,19 +98,26 @@ def data_to_body(event: CloudEvent) -> bytes:
     return dump_json(data).encode("utf-8")  # not reached: the record pairs JSON values with JSON types
 
 
-def body_to_data(body: bytes, datacontenttype: str | None, where: str = "body") -> Data:
+def body_to_data(
+    body: bytes, datacontenttype: str | None, where: str = "body", *, limits: Limits | None = None
+) -> Data:
     """A binary-mode body back to data, by the rule in this module's docstring.
+
+    The body's size (and a JSON body's nesting depth) is checked against ``limits`` first.
 
     >>> body_to_data(b"hi", "text/plain"), body_to_data(b"[1]", "application/json")
     ('hi', [1])
     """
     if not body:
         return None
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    limits.check_message_size(body, f"size of {where}")
     if datacontenttype is None:
         return bytes(body)
     media = parse_media_type(datacontenttype)
     if media.is_json:
-        return load_json(body, where)  # type: ignore[no-any-return]
+        return load_json(body, where, limits=limits)  # type: ignore[no-any-return]
     if media.is_text:
         try:
             return bytes(body).decode(media.charset or "utf-8")

@@ -16,6 +16,7 @@ import attrs
 from ._data import body_to_data, data_to_body
 from ._errors import CloudEventError, InvalidAttributeError, MalformedMessageError
 from ._event import CloudEvent
+from ._limits import DEFAULT_LIMITS, Limits
 from ._media import parse_media_type
 from ._registry import Codec, default_registry
 from ._timestamp import format_timestamp
@@ -127,45 +128,90 @@ def _text(value: object, name: str) -> str:
     raise MalformedMessageError(f"header {name!r} must be text, got {type(value).__name__}")
 
 
-def normalize_headers(headers: Any) -> dict[str, str]:
+def normalize_headers(headers: Any, *, limits: Limits | None = None) -> dict[str, str]:
     """Header names to lower case, from a mapping, an object with ``.items()`` or a list of pairs.
 
     A repeated ``ce-*`` or ``Content-Type`` header (in any letter case) is an error: two values for one
     attribute are ambiguous, so cefmt refuses to pick one. Other repeated headers are joined with
-    ``", "`` as HTTP allows.
+    ``", "`` as HTTP allows. ``limits`` bounds the number of headers (checked before any is read when
+    the headers have a length) and the length of the values cefmt reads (``ce-*``, Content-Type).
 
     >>> normalize_headers([("CE-ID", "1"), ("X-A", "1"), ("x-a", "2")])
     {'ce-id': '1', 'x-a': '1, 2'}
     """
     if headers is None:
         return {}
-    pairs: Iterable[Any] = headers.items() if hasattr(headers, "items") else headers
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    max_count, max_length = limits.max_header_count, limits.max_header_value_length
+    if hasattr(headers, "__len__") and len(headers) > max_count:
+        limits.check_header_count(len(headers))
     result: dict[str, str] = {}
+    if type(headers) is dict:
+        # What most servers hand over: a dict of str to str with no two names differing only in case.
+        for name, value in headers.items():
+            if type(name) is not str or type(value) is not str:
+                break
+            key = name.lower()
+            if key in result:
+                break
+            if len(value) > max_length and (key.startswith(_PREFIX) or key == "content-type"):
+                limits.check_header_value(value, key)
+            result[key] = value
+        else:
+            return result
+        result = {}  # anything else takes the general path below, which decodes, joins or reports it
+    pairs: Iterable[Any] = headers.items() if hasattr(headers, "items") else headers
+    repeated: dict[str, list[str]] = {}  # joined at the end: joining as they come is quadratic
     try:
-        for name, value in pairs:
+        for count, (name, value) in enumerate(pairs, 1):
+            if count > max_count:
+                limits.check_header_count(count)
             key = _text(name, str(name)).lower()
+            reads = key.startswith(_PREFIX) or key == "content-type"
+            if reads and isinstance(value, (str, bytes, bytearray)) and len(value) > max_length:
+                limits.check_header_value(value, key)
             text = _text(value, key)
             if key in result:
-                if key.startswith(_PREFIX) or key == "content-type":
+                if reads:
                     raise MalformedMessageError(f"header {key!r} appears more than once")
-                result[key] = f"{result[key]}, {text}"
+                repeated.setdefault(key, [result[key]]).append(text)
             else:
                 result[key] = text
     except (TypeError, ValueError) as exc:
         if isinstance(exc, CloudEventError):
             raise
         raise MalformedMessageError(f"headers must be a mapping or a list of (name, value) pairs: {exc}") from exc
+    for key, values in repeated.items():
+        result[key] = ", ".join(values)
     return result
 
 
-def as_message(message: Any) -> HTTPMessage:
+_STR_ONLY = frozenset({str})
+
+
+def as_message(message: Any, *, limits: Limits | None = None) -> HTTPMessage:
     """Turn what a server received into an :class:`HTTPMessage`.
 
     Accepts an :class:`HTTPMessage`, a ``(headers, body)`` pair, or an object with ``.headers`` and a
-    body in ``.body``, ``.content`` or ``.get_data()`` (Flask, requests, httpx ...).
+    body in ``.body``, ``.content`` or ``.get_data()`` (Flask, requests, httpx ...). The body's size and
+    the headers are checked against ``limits`` (:data:`cefmt.DEFAULT_LIMITS` when ``None``) before they
+    are copied; an :class:`HTTPMessage`, already read, is checked only when ``limits`` is given.
     """
-    if type(message) is HTTPMessage:
+    if (
+        type(message) is HTTPMessage
+        and type(message.body) is bytes
+        and type(message.headers) is dict
+        and _STR_ONLY.issuperset(map(type, message.headers.values()))
+    ):  # an HTTPMessage built by hand with other shapes is read like any other message below
+        if limits is not None:
+            if len(message.headers) > limits.max_header_count:
+                limits.check_header_count(len(message.headers))
+            if len(message.body) > limits.max_message_bytes:
+                limits.check_message_size(message.body, "size of body")
         return message
+    if limits is None:
+        limits = DEFAULT_LIMITS
     if isinstance(message, (tuple, list)) and len(message) == 2:
         headers, body = message
     elif hasattr(message, "headers"):
@@ -180,6 +226,8 @@ def as_message(message: Any) -> HTTPMessage:
         raise MalformedMessageError(
             f"an HTTP message is a (headers, body) pair or an HTTPMessage, got {type(message).__name__}"
         )
+    if isinstance(body, (bytes, str, bytearray, memoryview)):
+        limits.check_message_size(body, "size of body")
     if body is None:
         body = b""
     elif isinstance(body, str):
@@ -188,7 +236,7 @@ def as_message(message: Any) -> HTTPMessage:
         body = bytes(body)
     elif type(body) is not bytes:
         raise MalformedMessageError(f"an HTTP body must be bytes, got {type(body).__name__}")
-    return HTTPMessage(normalize_headers(headers), body)
+    return HTTPMessage(normalize_headers(headers, limits=limits), body)
 
 
 def detect(message: Any) -> tuple[str | None, str]:
@@ -208,6 +256,11 @@ def detect(message: Any) -> tuple[str | None, str]:
             f"{content_type!r} is not a CloudEvents format"
         )
     return (unquote_header(specversion, "ce-specversion"), "binary")
+
+
+# cefmt.decode(message, "http") reads the message once: the registry hands this function's HTTPMessage
+# to the detector and then to the decoder, which take it as it is.
+detect.prepare = as_message  # type: ignore[attr-defined]
 
 
 # -- binary mode ----------------------------------------------------------------------------------------
@@ -239,20 +292,32 @@ def encode_binary(event: CloudEvent) -> HTTPMessage:
     return HTTPMessage(headers, data_to_body(event))
 
 
-def decode_binary(message: Any, *, extension_types: Mapping[str, type] | None = None) -> CloudEvent:
+def decode_binary(
+    message: Any, *, extension_types: Mapping[str, type] | None = None, limits: Limits | None = None
+) -> CloudEvent:
     """Binary mode back to an event; every ``ce-`` header is an attribute, header values arrive as strings.
 
     Extension values keep the string type headers give them unless ``extension_types`` names their
     type (``{"extinteger": int}``). The body is read by the rule of :mod:`cefmt.codec` (JSON parsed,
-    text as ``str``, anything else ``bytes``).
+    text as ``str``, anything else ``bytes``). ``limits`` (:data:`cefmt.DEFAULT_LIMITS` when ``None``)
+    bounds the header count, header value length and body size, checked before they are read.
     """
-    msg = as_message(message)
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    msg = as_message(message, limits=limits)
+    max_length = limits.max_header_value_length
     attributes: dict[str, Any] = {}
     for name, value in msg.headers.items():
         if name.startswith(_PREFIX):
-            attributes[name[3:]] = unquote_header(value, name)
+            if len(value) > max_length:
+                limits.check_header_value(value, name)
+            # Most values need no unquoting: skip the call for them.
+            quoted = "%" in value or value[:1] == '"'
+            attributes[name[3:]] = unquote_header(value, name) if quoted else value
     content_type = msg.headers.get("content-type")
     if content_type is not None:
+        if len(content_type) > max_length:
+            limits.check_header_value(content_type, "content-type")
         attributes["datacontenttype"] = content_type
     body = msg.body
     if attributes.get("specversion") == "0.3":
@@ -266,7 +331,7 @@ def decode_binary(message: Any, *, extension_types: Mapping[str, type] | None = 
             if name in attributes:
                 attributes[name] = coerce_extension(attributes[name], kind, name)
     try:
-        return CloudEvent.from_attributes(attributes, body_to_data(body, content_type))
+        return CloudEvent._from_owned(attributes, body_to_data(body, content_type, limits=limits))
     except InvalidAttributeError as exc:
         where = "body" if exc.attribute == "data" else (
             "header 'content-type'" if exc.attribute == "datacontenttype" else f"header 'ce-{exc.attribute}'"
@@ -291,10 +356,15 @@ def encode_structured(event: CloudEvent, *, format: str = "json") -> HTTPMessage
     return HTTPMessage({"content-type": media_type}, codec.encode(event))
 
 
-def decode_structured(message: Any, **options: Any) -> CloudEvent:
-    """Structured mode back to an event; the format comes from ``application/cloudevents+FORMAT``."""
-    msg = as_message(message)
+def decode_structured(message: Any, *, limits: Limits | None = None, **options: Any) -> CloudEvent:
+    """Structured mode back to an event; the format comes from ``application/cloudevents+FORMAT``.
+
+    ``limits`` bounds the headers and body here and goes on to the format's decoder when given.
+    """
+    msg = as_message(message, limits=DEFAULT_LIMITS if limits is None else limits)
     name = _format_name(msg.headers.get("content-type"), _STRUCTURED)
+    if limits is not None:
+        options["limits"] = limits
     return default_registry.find_format(name, "structured").decode(msg.body, **options)  # type: ignore[no-any-return]
 
 
@@ -307,10 +377,12 @@ def encode_batch(events: Iterable[CloudEvent], *, format: str = "json") -> HTTPM
     return HTTPMessage({"content-type": media_type}, codec.encode(events))
 
 
-def decode_batch(message: Any, **options: Any) -> list[CloudEvent]:
-    """Batch mode back to a list of events."""
-    msg = as_message(message)
+def decode_batch(message: Any, *, limits: Limits | None = None, **options: Any) -> list[CloudEvent]:
+    """Batch mode back to a list of events; ``limits`` as for :func:`decode_structured`."""
+    msg = as_message(message, limits=DEFAULT_LIMITS if limits is None else limits)
     name = _format_name(msg.headers.get("content-type"), _BATCH)
+    if limits is not None:
+        options["limits"] = limits
     return default_registry.find_format(name, "batch").decode(msg.body, **options)  # type: ignore[no-any-return]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from ._data import dump_json, load_json
 from ._errors import CloudEventError, MalformedMessageError
 from ._event import CloudEvent, Data
+from ._limits import DEFAULT_LIMITS, Limits
 from ._registry import Codec
 from ._timestamp import format_timestamp
 from ._types import canonical_string, coerce_extension, decode_base64
@@ -58,11 +59,16 @@ def to_document(event: CloudEvent) -> dict[str, Any]:
 
 
 def from_document(
-    doc: object, *, extension_types: Mapping[str, type] | None = None, where: str = "event"
+    doc: object,
+    *,
+    extension_types: Mapping[str, type] | None = None,
+    where: str = "event",
+    limits: Limits | None = None,
 ) -> CloudEvent:
     """Build an event from a parsed JSON object (see :func:`decode_event`)."""
     if type(doc) is not dict:
         raise MalformedMessageError(f"{where} must be a JSON object, got {_json_type(doc)}")
+    (DEFAULT_LIMITS if limits is None else limits).check_attribute_count(len(doc))
     attributes = dict(doc)
     data: Data = attributes.pop("data", None)
     encoded = attributes.pop("data_base64", None)
@@ -89,7 +95,7 @@ def from_document(
             if value is not None:
                 attributes[name] = coerce_extension(value, kind, name)
     try:
-        return CloudEvent.from_attributes(attributes, data)
+        return CloudEvent._from_owned(attributes, data)
     except CloudEventError as exc:
         if where != "event":
             exc.at(where)
@@ -105,16 +111,20 @@ def encode_event(event: CloudEvent) -> bytes:
     return dump_json(to_document(event)).encode("utf-8")
 
 
-def decode_event(raw: bytes | str, *, extension_types: Mapping[str, type] | None = None) -> CloudEvent:
+def decode_event(
+    raw: bytes | str, *, extension_types: Mapping[str, type] | None = None, limits: Limits | None = None
+) -> CloudEvent:
     """JSON-format bytes to an event.
 
     ``extension_types`` maps extension names to ``int``/``bool``/``bytes``/``Timestamp`` for receivers
     that know the types JSON cannot carry (Binary and Timestamp arrive as strings otherwise).
+    ``limits`` bounds the size, nesting depth and attribute count (:data:`cefmt.DEFAULT_LIMITS` by
+    default); they are checked before the work they bound.
 
     >>> decode_event(b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}').id
     '1'
     """
-    return from_document(load_json(raw, "JSON event"), extension_types=extension_types)
+    return from_document(load_json(raw, "JSON event", limits=limits), extension_types=extension_types, limits=limits)
 
 
 def encode_batch(events: Iterable[CloudEvent]) -> bytes:
@@ -125,17 +135,23 @@ def encode_batch(events: Iterable[CloudEvent]) -> bytes:
     return dump_json(docs).encode("utf-8")
 
 
-def decode_batch(raw: bytes | str, *, extension_types: Mapping[str, type] | None = None) -> list[CloudEvent]:
+def decode_batch(
+    raw: bytes | str, *, extension_types: Mapping[str, type] | None = None, limits: Limits | None = None
+) -> list[CloudEvent]:
     """A JSON batch to a list of events; a bad item is reported with its position.
+
+    ``limits`` bounds the size and depth (before parsing) and the batch length (before any event is
+    built), as for :func:`decode_event`.
 
     >>> decode_batch(b"[]")
     []
     """
-    docs = load_json(raw, "JSON batch")
+    docs = load_json(raw, "JSON batch", limits=limits)
     if type(docs) is not list:
         raise MalformedMessageError(f"a JSON batch must be an array, got {_json_type(docs)}")
+    (DEFAULT_LIMITS if limits is None else limits).check_batch_length(len(docs))
     events = [
-        from_document(doc, extension_types=extension_types, where=f"batch item {index}")
+        from_document(doc, extension_types=extension_types, where=f"batch item {index}", limits=limits)
         for index, doc in enumerate(docs)
     ]
     if len({event.specversion for event in events}) > 1:

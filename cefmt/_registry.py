@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -33,6 +32,9 @@ ENTRY_POINT_GROUP = "cefmt.codecs"
 Key = tuple[str, str, str]
 
 _RUNTIME = "<registered at run time>"
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 
 @attrs.frozen
@@ -97,7 +99,7 @@ class Registry:
         self._malformed: list[tuple[str, str]] = []
         self._loaded: dict[Key, Codec] = {}
         self._overrides: dict[Key, Codec] = {}
-        self._detectors: dict[str, Callable[[Any], tuple[str | None, str]]] = {}
+        self._detectors: dict[str, tuple[Callable[[Any], tuple[str | None, str]], Callable[[Any], Any] | None]] = {}
 
     # -- discovery -------------------------------------------------------------------------------------
 
@@ -108,6 +110,9 @@ class Registry:
         with self._lock:
             if self._providers is not None:
                 return self._providers
+            # Imported here, not at the top: importlib.metadata is a third of the cost of importing cefmt.
+            from importlib import metadata  # noqa: PLC0415
+
             found: dict[Key, list[_Provider]] = {}
             malformed: list[tuple[str, str]] = []
             for ep in metadata.entry_points(group=self.group):
@@ -240,13 +245,17 @@ class Registry:
     ) -> Any:  # fmt: skip
         """Decode ``message``; the mode and spec version are read from it unless given."""
         if mode is None:
-            specversion_found, mode = self._detector(transport)(message)
+            detect, prepare = self._detectors.get(transport) or self._detector(transport)
+            if prepare is not None:  # read the message once, for the detector and the decoder alike
+                limits = options.get("limits")  # the caller's limits bound this first read too
+                message = prepare(message) if limits is None else prepare(message, limits=limits)  # type: ignore[call-arg]
+            specversion_found, mode = detect(message)
             specversion = specversion or specversion_found
         elif specversion is None:
             # The mode is known; the version only routes to a codec, and every codec reads the
             # message's own version. A detector, when there is one, picks the exact key.
             try:
-                specversion = self._detector(transport)(message)[0]
+                specversion = self._detector(transport)[0](message)[0]
             except CloudEventError:
                 specversion = None
         if specversion is None:
@@ -286,10 +295,12 @@ class Registry:
             raise UnknownCodecError(("*", transport, mode), self.keys())
         return candidates[0][0]
 
-    def _detector(self, transport: str) -> Callable[[Any], tuple[str | None, str]]:
-        detector = self._detectors.get(transport)
-        if detector is not None:
-            return detector
+    def _detector(self, transport: str) -> tuple[Callable[[Any], tuple[str | None, str]], Callable[[Any], Any] | None]:
+        """The transport's detector, and the function (if it has one) that turns what a caller passes into
+        the transport's own message type, which then goes to the detector and the decoder both."""
+        found = self._detectors.get(transport)
+        if found is not None:
+            return found
         keys = [k for k in self.keys() if k[1] == transport]
         if not keys:
             raise UnknownCodecError(("*", transport, "*"), self.keys())
@@ -301,8 +312,8 @@ class Registry:
                 errors.append(exc)
                 continue
             if codec.detect is not None:
-                self._detectors[transport] = codec.detect
-                return codec.detect
+                found = self._detectors[transport] = (codec.detect, getattr(codec.detect, "prepare", None))
+                return found
         if errors:
             raise errors[0]
         raise MalformedMessageError(

@@ -30,6 +30,7 @@ from ._errors import (
 from ._event import SPEC_VERSIONS, CloudEvent, Data, Extensions
 from ._json_format import from_document as json_from_document
 from ._json_format import to_document as json_to_document
+from ._limits import DEFAULT_LIMITS, Limits
 from ._media import MediaType, is_json_media_type, is_text_media_type, parse_media_type
 from ._registry import Codec, Key, Registry, default_registry
 from ._timestamp import Timestamp, format_timestamp, parse_timestamp, to_timestamp
@@ -43,6 +44,7 @@ from ._types import (
 )
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "SPEC_VERSIONS",
     "CloudEvent",
     "CloudEventError",
@@ -53,6 +55,7 @@ __all__ = [
     "InvalidAttributeError",
     "Key",
     "LimitExceededError",
+    "Limits",
     "MalformedMessageError",
     "MediaType",
     "Registry",

@@ -1,0 +1,159 @@
+"""Resource limits for decoders: how large, long, deep and wide a message may be before it is read.
+
+Messages are untrusted. Every built-in decoder takes ``limits=`` (a :class:`Limits`, ``None`` meaning
+:data:`DEFAULT_LIMITS`) and checks sizes and counts *before* the work they would bound: the size of a
+message before it is decoded from UTF-8 or parsed, the number of headers before they are read, the
+nesting depth of JSON before the parser recurses, the length of a batch before its events are built.
+A message over a limit raises :class:`~cefmt.LimitExceededError`, which names the limit, the value
+found and the maximum.
+
+Plugins apply the same record through :mod:`cefmt.codec`:
+
+>>> from cefmt.codec import Limits
+>>> limits = Limits(max_message_bytes=1024)
+>>> limits.check_message_size(b"{}")
+>>> Limits(max_nesting_depth=2).check_json_depth(b'{"data": [[1]]}')
+Traceback (most recent call last):
+...
+cefmt...LimitExceededError: JSON nesting depth 3 exceeds the limit of 2
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import re
+from collections.abc import Sized
+from typing import Any
+
+import attrs
+
+from ._errors import InvalidAttributeError, LimitExceededError
+
+__all__ = ["DEFAULT_LIMITS", "Limits"]
+
+
+def _positive(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if type(value) is not int or value < 1:
+        raise InvalidAttributeError(attribute.name, "must be a positive int", value)
+
+
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'[]{}"')
+_STRINGS = re.compile(rb'"[^"]*"')
+_WEIGHTS = bytes.maketrans(b"[]", b"\x02\x00")
+
+
+@attrs.frozen(kw_only=True)
+class Limits:
+    """How much of a message a decoder reads before it refuses; every field is a positive ``int``.
+
+    The defaults suit events on any common transport (Kafka's default record limit is 1 MiB, most HTTP
+    servers cap a header at 8 KiB) with room to spare; raise one for a trusted producer, lower them for
+    a public endpoint.
+
+    * ``max_message_bytes`` (16 MiB): an event-format message, a binary-mode body or Kafka value. For
+      ``str`` input it counts characters.
+    * ``max_batch_length`` (10 000): the events in one batch.
+    * ``max_nesting_depth`` (128): arrays and objects inside each other in a JSON document, the event
+      object (and a batch's array) included; the data of a structured event may nest 126 deep.
+    * ``max_header_count`` (256): headers of a binding's message (all of them, not only ``ce-``).
+    * ``max_header_value_length`` (8 KiB): the value of a header cefmt reads (``ce-*``, content type).
+    * ``max_attribute_count`` (256): context attributes and extensions of one event in a structured
+      message.
+
+    >>> Limits().max_batch_length
+    10000
+    >>> Limits(max_batch_length=0)
+    Traceback (most recent call last):
+    ...
+    cefmt...InvalidAttributeError: attribute 'max_batch_length': must be a positive int (got 0)
+    """
+
+    max_message_bytes: int = attrs.field(default=16 * 1024 * 1024, validator=_positive)
+    max_batch_length: int = attrs.field(default=10_000, validator=_positive)
+    max_nesting_depth: int = attrs.field(default=128, validator=_positive)
+    max_header_count: int = attrs.field(default=256, validator=_positive)
+    max_header_value_length: int = attrs.field(default=8 * 1024, validator=_positive)
+    max_attribute_count: int = attrs.field(default=256, validator=_positive)
+
+    def check_message_size(self, message: Sized, what: str = "message size") -> None:
+        """Raise :class:`~cefmt.LimitExceededError` when ``len(message)`` is over ``max_message_bytes``.
+
+        >>> Limits(max_message_bytes=2).check_message_size(b"abc")
+        Traceback (most recent call last):
+        ...
+        cefmt...LimitExceededError: message size 3 exceeds the limit of 2
+        """
+        size = len(message)
+        if size > self.max_message_bytes:
+            raise LimitExceededError(what, size, self.max_message_bytes)
+
+    def check_batch_length(self, length: int) -> None:
+        """Raise when a batch holds more than ``max_batch_length`` events."""
+        if length > self.max_batch_length:
+            raise LimitExceededError("batch length", length, self.max_batch_length)
+
+    def check_header_count(self, count: int) -> None:
+        """Raise when a message has more than ``max_header_count`` headers."""
+        if count > self.max_header_count:
+            raise LimitExceededError("header count", count, self.max_header_count)
+
+    def check_header_value(self, value: Sized, name: str) -> None:
+        """Raise when the value of header ``name`` is longer than ``max_header_value_length``."""
+        length = len(value)
+        if length > self.max_header_value_length:
+            raise LimitExceededError(f"length of header {name!r}", length, self.max_header_value_length)
+
+    def check_attribute_count(self, count: int) -> None:
+        """Raise when a structured event has more than ``max_attribute_count`` members."""
+        if count > self.max_attribute_count:
+            raise LimitExceededError("attribute count", count, self.max_attribute_count)
+
+    def check_json_depth(self, raw: bytes | str) -> None:
+        """Raise when JSON text nests arrays and objects deeper than ``max_nesting_depth``.
+
+        Run before parsing, in time linear in the size and mostly in C. The count of ``[`` and ``{``
+        bounds the depth from above, so a document with few of them (nearly every event) costs two
+        ``count`` calls. Otherwise everything but brackets is cut out, innermost ``[]`` pairs are removed one level per
+        pass while that halves what is left, and the rest is measured exactly. Invalid JSON may be
+        misjudged here, but then the parser rejects it.
+        """
+        limit = self.max_nesting_depth
+        if type(raw) is not bytes:
+            raw = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+        if raw.count(b"[") + raw.count(b"{") <= limit:
+            return
+        if b"\\" in raw:  # escapes: drop escaped backslashes first, then escaped quotes
+            raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+        # Keep quotes and brackets only. Two quotes in a row bound an empty string or sit between two
+        # strings with nothing structural in between: dropping them keeps every other quote paired.
+        brackets = raw.translate(_SQUARE, _NOT_STRUCTURE).replace(b'""', b"")
+        if b'"' in brackets:
+            brackets = _STRINGS.sub(b"", brackets)
+        passes = 0
+        while brackets and passes < limit:
+            if b"[" * (limit + 1 - passes) in brackets:  # certainly too deep: measure a bounded prefix
+                depth = passes + _depth(brackets[: 1 << 20])
+                raise LimitExceededError("JSON nesting depth", max(depth, limit + 1), limit)
+            shorter = brackets.replace(b"[]", b"")
+            passes += 1
+            slow = len(shorter) * 2 > len(brackets)
+            brackets = shorter
+            if slow:
+                break
+        if not brackets:
+            return
+        depth = passes + _depth(brackets)
+        if depth > limit:
+            raise LimitExceededError("JSON nesting depth", depth, limit)
+
+
+def _depth(brackets: bytes) -> int:
+    # After i brackets the depth is 2 * (openings so far) - i: weights 2 and 0, summed in C.
+    depth: int = max(map(operator.sub, itertools.accumulate(brackets.translate(_WEIGHTS)), itertools.count(1)))
+    return depth
+
+
+#: The limits a decoder applies when it is given ``limits=None``.
+DEFAULT_LIMITS = Limits()
