@@ -290,6 +290,12 @@ def _new_id() -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
+# Sources that passed the URI-reference check. A stream's events come from few producers, so most
+# checks become one dict lookup; the bound keeps a stream of ever-new sources from growing it.
+_VALID_SOURCES: dict[str, None] = {}
+_VALID_SOURCES_MAX = 4096
+
+
 def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate_id: bool) -> None:
     """Validate ``attributes`` and ``data`` and fill the fields of ``event`` (which is not yet in use).
 
@@ -316,7 +322,11 @@ def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate
     event_type = pop("type", None)
     if event_type is None:
         raise MissingAttributeError("type", specversion)
-    source = check_uri_reference(source, "source")
+    if type(source) is not str or source not in _VALID_SOURCES:
+        source = check_uri_reference(source, "source")
+        if len(_VALID_SOURCES) >= _VALID_SOURCES_MAX:
+            _VALID_SOURCES.clear()
+        _VALID_SOURCES[source] = None
     if not _plain(event_type):
         event_type = check_nonempty_string(event_type, "type")
     if not _plain(event_id):

@@ -187,34 +187,11 @@ def normalize_headers(headers: Any, *, limits: Limits | None = None) -> dict[str
     return result
 
 
-_STR_ONLY = frozenset({str})
-
-
-def as_message(message: Any, *, limits: Limits | None = None) -> HTTPMessage:
-    """Turn what a server received into an :class:`HTTPMessage`.
-
-    Accepts an :class:`HTTPMessage`, a ``(headers, body)`` pair, or an object with ``.headers`` and a
-    body in ``.body``, ``.content`` or ``.get_data()`` (Flask, requests, httpx ...). The body's size and
-    the headers are checked against ``limits`` (:data:`cefmt.DEFAULT_LIMITS` when ``None``) before they
-    are copied; an :class:`HTTPMessage`, already read, is checked only when ``limits`` is given.
-    """
-    if (
-        type(message) is HTTPMessage
-        and type(message.body) is bytes
-        and type(message.headers) is dict
-        and _STR_ONLY.issuperset(map(type, message.headers.values()))
-    ):  # an HTTPMessage built by hand with other shapes is read like any other message below
-        if limits is not None:
-            if len(message.headers) > limits.max_header_count:
-                limits.check_header_count(len(message.headers))
-            if len(message.body) > limits.max_message_bytes:
-                limits.check_message_size(message.body, "size of body")
-        return message
-    if limits is None:
-        limits = DEFAULT_LIMITS
+def _split(message: Any, limits: Limits) -> tuple[Any, bytes]:
+    """The headers (as given) and the body (as bytes, size checked first) of what a server received."""
     if isinstance(message, (tuple, list)) and len(message) == 2:
         headers, body = message
-    elif hasattr(message, "headers"):
+    elif isinstance(message, HTTPMessage) or hasattr(message, "headers"):
         headers = message.headers
         if hasattr(message, "get_data"):
             body = message.get_data()
@@ -226,41 +203,153 @@ def as_message(message: Any, *, limits: Limits | None = None) -> HTTPMessage:
         raise MalformedMessageError(
             f"an HTTP message is a (headers, body) pair or an HTTPMessage, got {type(message).__name__}"
         )
-    if isinstance(body, (bytes, str, bytearray, memoryview)):
+    if type(body) is bytes:
+        if len(body) > limits.max_message_bytes:
+            limits.check_message_size(body, "size of body")
+        return headers, body
+    if isinstance(body, (str, bytearray, memoryview)):
         limits.check_message_size(body, "size of body")
+        return headers, body.encode("utf-8") if isinstance(body, str) else bytes(body)
     if body is None:
-        body = b""
-    elif isinstance(body, str):
-        body = body.encode("utf-8")
-    elif isinstance(body, (bytearray, memoryview)):
-        body = bytes(body)
-    elif type(body) is not bytes:
-        raise MalformedMessageError(f"an HTTP body must be bytes, got {type(body).__name__}")
+        return headers, b""
+    raise MalformedMessageError(f"an HTTP body must be bytes, got {type(body).__name__}")
+
+
+def as_message(message: Any, *, limits: Limits | None = None) -> HTTPMessage:
+    """Turn what a server received into an :class:`HTTPMessage` (header names in lower case).
+
+    Accepts an :class:`HTTPMessage`, a ``(headers, body)`` pair, or an object with ``.headers`` and a
+    body in ``.body``, ``.content`` or ``.get_data()`` (Flask, requests, httpx ...). The body's size and
+    the headers are checked against ``limits`` (:data:`cefmt.DEFAULT_LIMITS` when ``None``) before they
+    are copied.
+
+    >>> as_message(([("CE-ID", "1")], "hi"))
+    HTTPMessage(headers={'ce-id': '1'}, body=b'hi')
+    """
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    headers, body = _split(message, limits)
     return HTTPMessage(normalize_headers(headers, limits=limits), body)
 
 
+class Received:
+    """What decoding needs from a received HTTP message, read in one pass over its headers.
+
+    ``attributes`` holds every ``ce-`` header's value, percent-decoded, under its attribute name;
+    ``content_type`` the Content-Type header; ``body`` the body. :func:`read` makes one, and the
+    registry hands the same one to the detector and to the decoder, so a message is read once.
+    """
+
+    __slots__ = ("attributes", "body", "content_type")
+
+    def __init__(self, attributes: dict[str, str], content_type: str | None, body: bytes) -> None:
+        self.attributes = attributes
+        self.content_type = content_type
+        self.body = body
+
+
+def read(message: Any, *, limits: Limits | None = None) -> Received:
+    """Read a received message once: ``ce-`` headers as attributes, the content type, the body.
+
+    Header names are case-insensitive; a repeated ``ce-*`` or Content-Type header is an error (see
+    :func:`normalize_headers`); other headers are not looked at beyond counting them. Sizes are checked
+    against ``limits`` before anything is copied or decoded.
+
+    >>> received = read(({"CE-ID": "a%20b", "Content-Type": "text/plain", "Host": "x"}, b"hi"))
+    >>> received.attributes, received.content_type
+    ({'id': 'a b'}, 'text/plain')
+    """
+    if type(message) is Received:
+        return message
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    headers, body = _split(message, limits)
+    attributes: dict[str, str] = {}
+    content_type: str | None = None
+    if type(headers) is dict:
+        pairs: Iterable[Any] = headers.items()
+        if len(headers) > limits.max_header_count:
+            limits.check_header_count(len(headers))
+    elif headers is None:
+        pairs = ()
+    else:
+        if hasattr(headers, "__len__") and len(headers) > limits.max_header_count:
+            limits.check_header_count(len(headers))
+        pairs = headers.items() if hasattr(headers, "items") else headers
+    max_length = limits.max_header_value_length
+    if type(headers) is dict:
+        # What most servers hand over: str names and values, counted already. A value of another type
+        # sends the whole message down the general path below.
+        for name, value in pairs:
+            if type(name) is not str or type(value) is not str:
+                break
+            key = name.lower()
+            if key.startswith(_PREFIX):
+                if len(value) > max_length:
+                    limits.check_header_value(value, key)
+                attribute = key[3:]
+                if attribute in attributes:
+                    raise MalformedMessageError(f"header {key!r} appears more than once")
+                # Most values need no unquoting: skip the call for them.
+                attributes[attribute] = unquote_header(value, key) if "%" in value or value.startswith('"') else value
+            elif key == "content-type":
+                if len(value) > max_length:
+                    limits.check_header_value(value, key)
+                if content_type is not None:
+                    raise MalformedMessageError(f"header {key!r} appears more than once")
+                content_type = value
+        else:
+            return Received(attributes, content_type, body)
+        attributes, content_type = {}, None
+    max_count = limits.max_header_count
+    try:
+        for count, (name, raw) in enumerate(pairs, 1):
+            if count > max_count:
+                limits.check_header_count(count)
+            key = (name if type(name) is str else _text(name, repr(name))).lower()
+            is_attribute = key.startswith(_PREFIX)
+            if not is_attribute and key != "content-type":
+                continue
+            value = raw if type(raw) is str else _text(raw, key)
+            if len(value) > max_length:
+                limits.check_header_value(value, key)
+            if is_attribute:
+                attribute = key[3:]
+                if attribute in attributes:
+                    raise MalformedMessageError(f"header {key!r} appears more than once")
+                attributes[attribute] = unquote_header(value, key) if "%" in value or value.startswith('"') else value
+            else:
+                if content_type is not None:
+                    raise MalformedMessageError(f"header {key!r} appears more than once")
+                content_type = value
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, CloudEventError):
+            raise
+        raise MalformedMessageError(f"headers must be a mapping or a list of (name, value) pairs: {exc}") from exc
+    return Received(attributes, content_type, body)
+
+
 def detect(message: Any) -> tuple[str | None, str]:
-    """The mode of an HTTP message, and its spec version when the headers carry it (binary mode)."""
-    headers = as_message(message).headers
-    content_type = headers.get("content-type")
+    """The mode of an HTTP message, and its spec version when the headers carry it (binary mode).
+
+    >>> detect(({"content-type": "application/cloudevents+json"}, b"{}"))
+    (None, 'structured')
+    """
+    received = read(message)
+    content_type = received.content_type
     if content_type is not None:
         essence = parse_media_type(content_type).essence
         if essence.startswith(_BATCH):
             return (None, "batch")
         if essence.startswith(_STRUCTURED):
             return (None, "structured")
-    specversion = headers.get("ce-specversion")
+    specversion = received.attributes.get("specversion")
     if specversion is None:
         raise MalformedMessageError(
             "not a CloudEvents HTTP message: no ce-specversion header, and the content type "
             f"{content_type!r} is not a CloudEvents format"
         )
-    return (unquote_header(specversion, "ce-specversion"), "binary")
-
-
-# cefmt.decode(message, "http") reads the message once: the registry hands this function's HTTPMessage
-# to the detector and then to the decoder, which take it as it is.
-detect.prepare = as_message  # type: ignore[attr-defined]
+    return (specversion, "binary")
 
 
 # -- binary mode ----------------------------------------------------------------------------------------
@@ -301,25 +390,16 @@ def decode_binary(
     type (``{"extinteger": int}``). The body is read by the rule of :mod:`cefmt.codec` (JSON parsed,
     text as ``str``, anything else ``bytes``). ``limits`` (:data:`cefmt.DEFAULT_LIMITS` when ``None``)
     bounds the header count, header value length and body size, checked before they are read.
+
+    >>> decode_binary(({"ce-specversion": "1.0", "ce-id": "1", "ce-source": "/s", "ce-type": "t"}, b"")).id
+    '1'
     """
-    if limits is None:
-        limits = DEFAULT_LIMITS
-    msg = as_message(message, limits=limits)
-    max_length = limits.max_header_value_length
-    attributes: dict[str, Any] = {}
-    for name, value in msg.headers.items():
-        if name.startswith(_PREFIX):
-            if len(value) > max_length:
-                limits.check_header_value(value, name)
-            # Most values need no unquoting: skip the call for them.
-            quoted = "%" in value or value[:1] == '"'
-            attributes[name[3:]] = unquote_header(value, name) if quoted else value
-    content_type = msg.headers.get("content-type")
+    received = read(message, limits=limits)
+    attributes: dict[str, Any] = dict(received.attributes)
+    content_type = received.content_type
     if content_type is not None:
-        if len(content_type) > max_length:
-            limits.check_header_value(content_type, "content-type")
         attributes["datacontenttype"] = content_type
-    body = msg.body
+    body = received.body
     if attributes.get("specversion") == "0.3":
         encoding = attributes.pop("datacontentencoding", None)
         if encoding == "base64":
@@ -361,11 +441,11 @@ def decode_structured(message: Any, *, limits: Limits | None = None, **options: 
 
     ``limits`` bounds the headers and body here and goes on to the format's decoder when given.
     """
-    msg = as_message(message, limits=DEFAULT_LIMITS if limits is None else limits)
-    name = _format_name(msg.headers.get("content-type"), _STRUCTURED)
+    received = read(message, limits=limits)
+    name = _format_name(received.content_type, _STRUCTURED)
     if limits is not None:
         options["limits"] = limits
-    return default_registry.find_format(name, "structured").decode(msg.body, **options)  # type: ignore[no-any-return]
+    return default_registry.find_format(name, "structured").decode(received.body, **options)  # type: ignore[no-any-return]
 
 
 def encode_batch(events: Iterable[CloudEvent], *, format: str = "json") -> HTTPMessage:
@@ -379,13 +459,13 @@ def encode_batch(events: Iterable[CloudEvent], *, format: str = "json") -> HTTPM
 
 def decode_batch(message: Any, *, limits: Limits | None = None, **options: Any) -> list[CloudEvent]:
     """Batch mode back to a list of events; ``limits`` as for :func:`decode_structured`."""
-    msg = as_message(message, limits=DEFAULT_LIMITS if limits is None else limits)
-    name = _format_name(msg.headers.get("content-type"), _BATCH)
+    received = read(message, limits=limits)
+    name = _format_name(received.content_type, _BATCH)
     if limits is not None:
         options["limits"] = limits
-    return default_registry.find_format(name, "batch").decode(msg.body, **options)  # type: ignore[no-any-return]
+    return default_registry.find_format(name, "batch").decode(received.body, **options)  # type: ignore[no-any-return]
 
 
-binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect)
-structured = Codec(encode=encode_structured, decode=decode_structured, detect=detect)
-batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect)
+binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect, prepare=read)
+structured = Codec(encode=encode_structured, decode=decode_structured, detect=detect, prepare=read)
+batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, prepare=read)

@@ -42,9 +42,11 @@ class Codec:
     """A pair of stateless functions: ``encode(event, **options)`` and ``decode(message, **options)``.
 
     ``detect(message)``, when given, tells ``(specversion or None, mode)`` of a message of this
-    transport, so that :func:`cefmt.decode` can work without being told. ``media_type`` names the
-    content type of an event format's output (``application/cloudevents+json``), which bindings use in
-    structured and batch modes.
+    transport, so that :func:`cefmt.decode` can work without being told. ``prepare(message, *,
+    limits=None)``, when given, reads what a caller passes into the transport's own form once; the
+    registry then hands that to ``detect`` and to ``decode`` alike (both must accept it). ``media_type``
+    names the content type of an event format's output (``application/cloudevents+json``), which
+    bindings use in structured and batch modes.
 
     >>> codec = Codec(encode=lambda event: b"...", decode=lambda raw: None)
     >>> codec.media_type is None
@@ -55,6 +57,7 @@ class Codec:
     decode: Callable[..., Any]
     detect: Callable[[Any], tuple[str | None, str]] | None = None
     media_type: str | None = None
+    prepare: Callable[..., Any] | None = None
 
 
 @attrs.frozen
@@ -99,7 +102,9 @@ class Registry:
         self._malformed: list[tuple[str, str]] = []
         self._loaded: dict[Key, Codec] = {}
         self._overrides: dict[Key, Codec] = {}
-        self._detectors: dict[str, tuple[Callable[[Any], tuple[str | None, str]], Callable[[Any], Any] | None]] = {}
+        self._detectors: dict[str, tuple[Callable[[Any], tuple[str | None, str]], Callable[..., Any] | None]] = {}
+        self._formats: dict[tuple[str, str], Codec] = {}
+        self._defaults: dict[tuple[str, str], str] = {}
 
     # -- discovery -------------------------------------------------------------------------------------
 
@@ -135,6 +140,8 @@ class Registry:
             self._providers = None
             self._loaded.clear()
             self._detectors.clear()
+            self._formats.clear()
+            self._defaults.clear()
 
     # -- registration ----------------------------------------------------------------------------------
 
@@ -148,12 +155,16 @@ class Registry:
         with self._lock:
             self._overrides[key] = checked
             self._detectors.pop(key[1], None)
+            self._formats.clear()
+            self._defaults.clear()
 
     def unregister(self, specversion: str, transport: str, mode: str) -> None:
         """Remove a run-time registration (entry points for the key become visible again)."""
         with self._lock:
             self._overrides.pop((specversion, transport.lower(), mode.lower()), None)
             self._detectors.pop(transport.lower(), None)
+            self._formats.clear()
+            self._defaults.clear()
 
     # -- lookup ----------------------------------------------------------------------------------------
 
@@ -232,6 +243,8 @@ class Registry:
 
     def encode(self, event: Any, transport: str, mode: str = "structured", **options: Any) -> Any:
         """Encode ``event`` (or a list of events for batch modes) with the codec for its spec version."""
+        if mode == "batch" and hasattr(event, "specversion"):
+            raise CloudEventError("a batch mode encodes an iterable of events; wrap one event in a list")
         if hasattr(event, "specversion"):
             specversion = event.specversion
         else:  # a batch: any iterable of events, all of one spec version
@@ -243,23 +256,30 @@ class Registry:
         self, message: Any, transport: str, mode: str | None = None, *, specversion: str | None = None,
         **options: Any,
     ) -> Any:  # fmt: skip
-        """Decode ``message``; the mode and spec version are read from it unless given."""
-        if mode is None:
-            detect, prepare = self._detectors.get(transport) or self._detector(transport)
+        """Decode a message of a transport or event format into an event (a list for batch modes).
+
+        The mode and spec version are read from the message unless given; ``options`` go to the
+        codec (``extension_types=``, ``limits=`` ...).
+
+        >>> from cefmt import CloudEvent, decode, encode
+        >>> decode(encode(CloudEvent(id="1", source="/s", type="t"), "json"), "json").id
+        '1'
+        """
+        if mode is None or specversion is None:
+            detect, prepare = self._detectors.get(transport) or self._detector(transport, required=mode is None)
             if prepare is not None:  # read the message once, for the detector and the decoder alike
                 limits = options.get("limits")  # the caller's limits bound this first read too
-                message = prepare(message) if limits is None else prepare(message, limits=limits)  # type: ignore[call-arg]
-            specversion_found, mode = detect(message)
-            specversion = specversion or specversion_found
-        elif specversion is None:
-            # The mode is known; the version only routes to a codec, and every codec reads the
-            # message's own version. A detector, when there is one, picks the exact key.
-            try:
-                specversion = self._detector(transport)[0](message)[0]
-            except CloudEventError:
-                specversion = None
-        if specversion is None:
-            specversion = self._default_version(transport, mode)
+                message = prepare(message) if limits is None else prepare(message, limits=limits)
+            if mode is None:
+                found, mode = detect(message)
+            else:
+                # The mode is known; the version only routes to a codec, and every codec reads the
+                # message's own version. The detector, when it can tell, picks the exact key.
+                try:
+                    found = detect(message)[0]
+                except CloudEventError:
+                    found = None
+            specversion = specversion or found or self._default_version(transport, mode)
         key = (specversion, transport, mode)
         codec = self._overrides.get(key) or self._loaded.get(key)
         if codec is None:
@@ -276,11 +296,21 @@ class Registry:
         Without ``specversion`` any registered version's codec is returned: a format's decoder reads the
         spec version from the document itself.
         """
-        if specversion is None:
-            specversion = self._default_version(name, mode)
-        return self.lookup(specversion, name, mode)
+        if specversion is not None:
+            return self.lookup(specversion, name, mode)
+        codec = self._formats.get((name, mode))
+        if codec is None:
+            codec = self.lookup(self._default_version(name, mode), name, mode)
+            self._formats[(name, mode)] = codec
+        return codec
 
     def _default_version(self, transport: str, mode: str) -> str:
+        version = self._defaults.get((transport, mode))
+        if version is None:
+            version = self._defaults[(transport, mode)] = self._find_default_version(transport, mode)
+        return version
+
+    def _find_default_version(self, transport: str, mode: str) -> str:
         # The message's own spec version is read by the decoder (structured modes carry it inside);
         # any registered version's codec for this transport and mode can start the work.
         for version in ("1.0", "0.3"):
@@ -295,9 +325,14 @@ class Registry:
             raise UnknownCodecError(("*", transport, mode), self.keys())
         return candidates[0][0]
 
-    def _detector(self, transport: str) -> tuple[Callable[[Any], tuple[str | None, str]], Callable[[Any], Any] | None]:
-        """The transport's detector, and the function (if it has one) that turns what a caller passes into
-        the transport's own message type, which then goes to the detector and the decoder both."""
+    def _detector(
+        self, transport: str, *, required: bool = True
+    ) -> tuple[Callable[[Any], tuple[str | None, str]], Callable[..., Any] | None]:
+        """The transport's detector, and its codecs' ``prepare`` (or ``None``).
+
+        A transport none of whose codecs can detect gets a detector that says so; when the mode is
+        known (``required=False``) that only means the spec version is not read ahead of the decoder.
+        """
         found = self._detectors.get(transport)
         if found is not None:
             return found
@@ -312,14 +347,21 @@ class Registry:
                 errors.append(exc)
                 continue
             if codec.detect is not None:
-                found = self._detectors[transport] = (codec.detect, getattr(codec.detect, "prepare", None))
+                found = self._detectors[transport] = (codec.detect, codec.prepare)
                 return found
-        if errors:
+        if errors and required:
             raise errors[0]
-        raise MalformedMessageError(
-            f"no {transport} codec can tell the mode of a message; pass mode= (one of "
-            f"{', '.join(sorted({k[2] for k in keys}))})"
-        )
+        modes = ", ".join(sorted({k[2] for k in keys}))
+
+        def cannot_detect(message: Any) -> tuple[str | None, str]:
+            raise MalformedMessageError(
+                f"no {transport} codec can tell the mode of a message; pass mode= (one of {modes})"
+            )
+
+        if errors:
+            return (cannot_detect, None)
+        found = self._detectors[transport] = (cannot_detect, None)
+        return found
 
 
 def _batch_specversion(events: Iterable[Any]) -> str:
@@ -341,6 +383,7 @@ def _check_codec(obj: Any, key: Key, distribution: str, target: str) -> Codec:
         decode=decode,
         detect=getattr(obj, "detect", None),
         media_type=getattr(obj, "media_type", None),
+        prepare=getattr(obj, "prepare", None),
     )
 
 
