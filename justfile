@@ -11,16 +11,22 @@ default:
 test *args:
     {{python}} -m pytest -q {{args}}
 
+# The main job on the bundled sample data: JSON Lines to a msgpack stream and to captured HTTP messages.
+demo:
+    cefmt convert examples/sample-events.jsonl out/sample.msgpack --from json --to msgpack
+    cefmt convert examples/sample-events.jsonl out/sample-http.jsonl --from json --to http
+    cefmt validate out/sample.msgpack --from msgpack
+
 # ruff, ruff format and mypy --strict.
 lint:
-    {{python}} -m ruff check cefmt cefmt_plugins tests benchmarks examples
-    {{python}} -m ruff format --check cefmt cefmt_plugins tests benchmarks examples
+    {{python}} -m ruff check cefmt cefmt_plugins tests benchmarks examples fuzz
+    {{python}} -m ruff format --check cefmt cefmt_plugins tests benchmarks examples fuzz
     {{python}} -m mypy
 
 # Format the code.
 fmt:
-    {{python}} -m ruff check --fix cefmt cefmt_plugins tests benchmarks examples
-    {{python}} -m ruff format cefmt cefmt_plugins tests benchmarks examples
+    {{python}} -m ruff check --fix cefmt cefmt_plugins tests benchmarks examples fuzz
+    {{python}} -m ruff format cefmt cefmt_plugins tests benchmarks examples fuzz
 
 # The benchmark suite against the CloudEvents SDKs and the stdlib floor (a few minutes); `just bench --quick` for a smoke run.
 bench *args:
