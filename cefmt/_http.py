@@ -16,7 +16,7 @@ import attrs
 from ._data import body_to_data, data_to_body
 from ._errors import CloudEventError, InvalidAttributeError, MalformedMessageError
 from ._event import CloudEvent
-from ._limits import DEFAULT_LIMITS, Limits
+from ._limits import DEFAULT_LIMITS, Limits, accepts_limits
 from ._media import parse_media_type
 from ._registry import Codec, default_registry
 from ._timestamp import format_timestamp
@@ -439,13 +439,13 @@ def encode_structured(event: CloudEvent, *, format: str = "json") -> HTTPMessage
 def decode_structured(message: Any, *, limits: Limits | None = None, **options: Any) -> CloudEvent:
     """Structured mode back to an event; the format comes from ``application/cloudevents+FORMAT``.
 
-    ``limits`` bounds the headers and body here and goes on to the format's decoder when given.
+    ``limits`` bounds the headers and body here and goes on to the format's decoder when it takes them.
     """
     received = read(message, limits=limits)
-    name = _format_name(received.content_type, _STRUCTURED)
-    if limits is not None:
+    codec = default_registry.find_format(_format_name(received.content_type, _STRUCTURED), "structured")
+    if limits is not None and accepts_limits(codec.decode):
         options["limits"] = limits
-    return default_registry.find_format(name, "structured").decode(received.body, **options)  # type: ignore[no-any-return]
+    return codec.decode(received.body, **options)  # type: ignore[no-any-return]
 
 
 def encode_batch(events: Iterable[CloudEvent], *, format: str = "json") -> HTTPMessage:
@@ -460,10 +460,10 @@ def encode_batch(events: Iterable[CloudEvent], *, format: str = "json") -> HTTPM
 def decode_batch(message: Any, *, limits: Limits | None = None, **options: Any) -> list[CloudEvent]:
     """Batch mode back to a list of events; ``limits`` as for :func:`decode_structured`."""
     received = read(message, limits=limits)
-    name = _format_name(received.content_type, _BATCH)
-    if limits is not None:
+    codec = default_registry.find_format(_format_name(received.content_type, _BATCH), "batch")
+    if limits is not None and accepts_limits(codec.decode):
         options["limits"] = limits
-    return default_registry.find_format(name, "batch").decode(received.body, **options)  # type: ignore[no-any-return]
+    return codec.decode(received.body, **options)  # type: ignore[no-any-return]
 
 
 binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect, prepare=read)

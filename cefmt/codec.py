@@ -30,7 +30,7 @@ from ._errors import (
 from ._event import SPEC_VERSIONS, CloudEvent, Data, Extensions
 from ._json_format import from_document as json_from_document
 from ._json_format import to_document as json_to_document
-from ._limits import DEFAULT_LIMITS, Limits
+from ._limits import DEFAULT_LIMITS, Limits, accepts_limits
 from ._media import MediaType, is_json_media_type, is_text_media_type, parse_media_type
 from ._registry import Codec, Key, Registry, default_registry
 from ._timestamp import Timestamp, format_timestamp, parse_timestamp, to_timestamp
@@ -61,6 +61,7 @@ __all__ = [
     "Registry",
     "Timestamp",
     "UnsupportedSpecVersionError",
+    "accepts_limits",
     "body_to_data",
     "canonical_string",
     "check_extension_name",

@@ -25,9 +25,17 @@ from typing import Any
 
 import attrs
 
-from cefmt import CloudEvent, CloudEventError, InvalidAttributeError, MalformedMessageError
+from cefmt import (
+    DEFAULT_LIMITS,
+    CloudEvent,
+    CloudEventError,
+    InvalidAttributeError,
+    Limits,
+    MalformedMessageError,
+)
 from cefmt.codec import (
     Codec,
+    accepts_limits,
     body_to_data,
     canonical_string,
     coerce_extension,
@@ -41,6 +49,7 @@ from cefmt.codec import (
 __all__ = [
     "KafkaMessage",
     "KeyMapper",
+    "Received",
     "as_message",
     "binary",
     "decode_binary",
@@ -49,6 +58,7 @@ __all__ = [
     "encode_binary",
     "encode_structured",
     "partitionkey_key",
+    "read",
     "structured",
 ]
 
@@ -62,11 +72,35 @@ _RECORD_FIELDS = frozenset({"key", "headers", "value"})
 KeyMapper = Callable[[CloudEvent], bytes | str | None]
 
 
+def _bytes_or_none(value: Any, what: str) -> bytes | None:
+    if value is None or type(value) is bytes:
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise MalformedMessageError(f"a Kafka record {what} must be bytes or None, got {type(value).__name__}")
+
+
+def _key_converter(key: Any) -> bytes | None:
+    return _bytes_or_none(key, "key")
+
+
+def _value_converter(value: Any) -> bytes | None:
+    return _bytes_or_none(value, "value")
+
+
 def _headers_converter(headers: Any) -> list[tuple[str, bytes]]:
     if headers is None:
         return []
-    pairs: Iterable[Any] = headers.items() if isinstance(headers, Mapping) else headers
-    return list(pairs)
+    if isinstance(headers, (str, bytes, bytearray, memoryview)):
+        raise MalformedMessageError(f"Kafka headers must be (name, value) pairs, got {type(headers).__name__}")
+    try:
+        return list(headers.items() if isinstance(headers, Mapping) else headers)
+    except TypeError as exc:  # not iterable
+        raise MalformedMessageError(
+            f"Kafka headers must be a mapping or (name, value) pairs, got {type(headers).__name__}"
+        ) from exc
 
 
 @attrs.frozen
@@ -76,14 +110,21 @@ class KafkaMessage:
     ``headers`` is a list of ``(name, value)`` pairs with ``bytes`` values, the shape Kafka clients
     produce and consume (a ``dict`` is accepted and turned into that list). ``value`` is ``None`` for a
     record without a value: in binary mode, an event without data (a tombstone on a compacted topic).
+    ``key`` and ``value`` must be bytes or ``None`` (``str`` is taken as UTF-8, ``bytearray`` and
+    ``memoryview`` are copied) and ``headers`` a mapping, an iterable or ``None``; anything else raises
+    :class:`cefmt.MalformedMessageError`. The pairs themselves are checked when the record is decoded.
 
     >>> KafkaMessage(b"k", {"ce_id": b"1"}, None).headers
     [('ce_id', b'1')]
+    >>> KafkaMessage(None, 5, None)
+    Traceback (most recent call last):
+    ...
+    cefmt...MalformedMessageError: Kafka headers must be a mapping or (name, value) pairs, got int
     """
 
-    key: bytes | None
+    key: bytes | None = attrs.field(converter=_key_converter)
     headers: list[tuple[str, bytes]] = attrs.field(converter=_headers_converter)
-    value: bytes | None
+    value: bytes | None = attrs.field(converter=_value_converter)
 
 
 # -- keys (Kafka Protocol Binding 1.0, section 3.1) -------------------------------------------------------
@@ -129,14 +170,23 @@ def _field(record: Any, name: str) -> Any:
     return value() if callable(value) else value  # confluent-kafka: methods; kafka-python, aiokafka: fields
 
 
-def _bytes_or_none(value: Any, what: str) -> bytes | None:
-    if value is None or type(value) is bytes:
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    if isinstance(value, (bytearray, memoryview)):
-        return bytes(value)
-    raise MalformedMessageError(f"a Kafka record {what} must be bytes or None, got {type(value).__name__}")
+def _parts(message: Any) -> tuple[Any, Any, Any]:
+    """``(key, headers, value)`` of any accepted record shape, as they are: nothing converted or copied."""
+    if type(message) is KafkaMessage:
+        return message.key, message.headers, message.value
+    if type(message) is dict or isinstance(message, Mapping):
+        if message and "headers" in message and _RECORD_FIELDS.issuperset(message):
+            return message.get("key"), message["headers"], message.get("value")
+        return None, message, None
+    if all(hasattr(message, name) for name in _RECORD_FIELDS):
+        try:
+            return _field(message, "key"), _field(message, "headers"), _field(message, "value")
+        except TypeError as exc:
+            raise MalformedMessageError(f"cannot read the Kafka record {type(message).__name__}: {exc}") from exc
+    raise MalformedMessageError(
+        "a Kafka message is a KafkaMessage, a client's record (key, headers, value) or a mapping, "
+        f"got {type(message).__name__}"
+    )
 
 
 def as_message(message: Any) -> KafkaMessage:
@@ -145,77 +195,155 @@ def as_message(message: Any) -> KafkaMessage:
     Accepts a :class:`KafkaMessage`; an object with ``key``, ``headers`` and ``value`` as methods
     (confluent-kafka ``Message``) or as fields (kafka-python and aiokafka ``ConsumerRecord``, the
     CloudEvents SDK's ``KafkaMessage``); a mapping with the keys ``key``, ``headers``, ``value``; or a
-    mapping of headers alone (a record without key or value).
+    mapping of headers alone (a record without key or value). Decoders do not copy the record this way:
+    they :func:`read` it, within limits.
 
     >>> as_message({"ce_id": b"1"})
     KafkaMessage(key=None, headers=[('ce_id', b'1')], value=None)
     """
     if type(message) is KafkaMessage:
         return message
-    if isinstance(message, Mapping):
-        if message and _RECORD_FIELDS.issuperset(message) and "headers" in message:
-            key, headers, value = message.get("key"), message["headers"], message.get("value")
-        else:
-            key, headers, value = None, message, None
-    elif all(hasattr(message, name) for name in _RECORD_FIELDS):
-        try:
-            key, headers, value = (_field(message, name) for name in ("key", "headers", "value"))
-        except TypeError as exc:
-            raise MalformedMessageError(f"cannot read the Kafka record {type(message).__name__}: {exc}") from exc
-    else:
-        raise MalformedMessageError(
-            "a Kafka message is a KafkaMessage, a client's record (key, headers, value) or a mapping, "
-            f"got {type(message).__name__}"
-        )
-    return KafkaMessage(_bytes_or_none(key, "key"), headers, _bytes_or_none(value, "value"))
+    return KafkaMessage(*_parts(message))
 
 
-def _header_map(headers: Any) -> dict[str, str]:
-    """``ce_*`` and ``content-type`` headers by lower-case name, values decoded from UTF-8.
+class Received:
+    """What decoding needs from a Kafka record, read once: attributes, content type and value.
 
-    Two values for one attribute are ambiguous: a repeated ``ce_*`` or ``content-type`` header is an
-    error. Other headers belong to the application and are left alone.
+    ``attributes`` holds every ``ce_`` header's value under its attribute name, and the
+    ``content-type`` header's as ``datacontenttype``; ``content_type`` is that header alone; ``value``
+    the record value (``None`` when it has none). :func:`read` makes one; the registry hands the same
+    one to :func:`detect` and to the decoder, so a record is read once.
     """
-    found: dict[str, str] = {}
-    pairs: Iterable[Any] = headers.items() if isinstance(headers, Mapping) else headers
+
+    __slots__ = ("attributes", "content_type", "value")
+
+    def __init__(self, attributes: dict[str, str], content_type: str | None, value: bytes | None) -> None:
+        self.attributes = attributes
+        self.content_type = content_type
+        self.value = value
+
+
+def _sized_value(value: Any, limits: Limits) -> bytes | None:
+    # The size is checked before a bytearray or memoryview is copied or a str encoded.
+    if value is None:
+        return None
+    if type(value) is bytes or isinstance(value, (bytes, bytearray, memoryview, str)):
+        if len(value) > limits.max_message_bytes:
+            limits.check_message_size(value, "size of value")
+        return value if type(value) is bytes else _bytes_or_none(value, "value")
+    raise MalformedMessageError(f"a Kafka record value must be bytes or None, got {type(value).__name__}")
+
+
+def _header_text(name: str, raw: Any, limits: Limits) -> str:
+    if type(raw) is bytes or isinstance(raw, (bytes, bytearray, memoryview, str)):
+        if len(raw) > limits.max_header_value_length:
+            limits.check_header_value(raw, name)
+        if isinstance(raw, str):
+            return raw
+        try:
+            return (raw if type(raw) is bytes else bytes(raw)).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedMessageError(f"header {name!r} is not valid UTF-8: {exc.reason}") from exc
+    shown = "null" if raw is None else type(raw).__name__
+    raise MalformedMessageError(f"header {name!r} must hold UTF-8 bytes, got {shown}")
+
+
+def _header_name(name: Any) -> str:
+    if isinstance(name, (bytes, bytearray)):
+        try:
+            return bytes(name).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedMessageError(f"a Kafka header name is not valid UTF-8: {exc.reason}") from exc
+    if isinstance(name, str):
+        return name
+    raise MalformedMessageError(f"a Kafka header name must be text, got {type(name).__name__}")
+
+
+def read(message: Any, *, limits: Limits | None = None) -> Received:
+    """Read a Kafka record once: ``ce_*`` headers as attributes, the content type, the value.
+
+    Header names are matched in any letter case; a repeated ``ce_*`` or ``content-type`` header is an
+    error (two values for one attribute are ambiguous). Other headers belong to the application: they
+    are counted, not decoded. ``limits`` (:data:`cefmt.DEFAULT_LIMITS` when ``None``) bounds the header
+    count (before any header is read when the headers have a length), the length of each value read
+    (before it is decoded) and the size of the value (before it is copied).
+
+    >>> received = read({"CE_ID": b"1", "content-type": b"text/plain", "traceparent": b"00-ab"})
+    >>> received.attributes, received.content_type
+    ({'id': '1', 'datacontenttype': 'text/plain'}, 'text/plain')
+    """
+    if type(message) is Received:
+        return message
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    key, headers, value = _parts(message)
+    if key is not None and not isinstance(key, (bytes, bytearray, memoryview, str)):
+        raise MalformedMessageError(f"a Kafka record key must be bytes or None, got {type(key).__name__}")
+    value = _sized_value(value, limits)
+    max_count = limits.max_header_count
+    pairs: Iterable[Any]
+    if headers is None:
+        pairs = ()
+    elif type(headers) is list or type(headers) is tuple:
+        pairs = headers
+    elif isinstance(headers, (str, bytes, bytearray, memoryview)):
+        raise MalformedMessageError(f"Kafka headers must be (name, value) pairs, got {type(headers).__name__}")
+    else:
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+    if hasattr(headers, "__len__") and len(headers) > max_count:
+        limits.check_header_count(len(headers))
+    max_length = limits.max_header_value_length
+    attributes: dict[str, str] = {}
+    content_type: str | None = None
     try:
-        for raw_name, value in pairs:
-            name = bytes(raw_name).decode("utf-8") if isinstance(raw_name, (bytes, bytearray)) else raw_name
-            if not isinstance(name, str):
-                raise MalformedMessageError(f"a Kafka header name must be text, got {type(name).__name__}")
-            lowered = name.lower()
-            if not (lowered.startswith(_PREFIX) or lowered == _CONTENT_TYPE):
-                continue
-            if lowered in found:
-                raise MalformedMessageError(f"header {lowered!r} appears more than once")
-            if isinstance(value, str):
-                found[lowered] = value
-            elif isinstance(value, (bytes, bytearray, memoryview)):
-                # "Both header keys and header values MUST be encoded as UTF-8 strings" (section 3.2.3).
-                found[lowered] = bytes(value).decode("utf-8")
+        for count, (raw_name, raw) in enumerate(pairs, 1):
+            if count > max_count:  # headers without a length: counted as they come
+                limits.check_header_count(count)
+            name = (raw_name if type(raw_name) is str else _header_name(raw_name)).lower()
+            if name.startswith(_PREFIX):
+                attribute: str | None = name[3:]
+                if attribute in attributes:
+                    raise MalformedMessageError(f"header {name!r} appears more than once")
+            elif name == _CONTENT_TYPE:
+                if content_type is not None:
+                    raise MalformedMessageError(f"header {name!r} appears more than once")
+                attribute = None
             else:
-                shown = "null" if value is None else type(value).__name__
-                raise MalformedMessageError(f"header {lowered!r} must hold UTF-8 bytes, got {shown}")
-    except UnicodeDecodeError as exc:
-        raise MalformedMessageError(f"a Kafka header is not valid UTF-8: {exc.reason}") from exc
+                continue
+            if type(raw) is bytes and len(raw) <= max_length:  # what every client hands over
+                try:
+                    # "Both header keys and header values MUST be encoded as UTF-8 strings" (section 3.2.3).
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise MalformedMessageError(f"header {name!r} is not valid UTF-8: {exc.reason}") from exc
+            else:
+                text = _header_text(name, raw, limits)
+            if attribute is None:
+                content_type = text
+            else:
+                attributes[attribute] = text
     except (TypeError, ValueError) as exc:
         if isinstance(exc, CloudEventError):
             raise
         raise MalformedMessageError(f"Kafka headers must be (name, value) pairs: {exc}") from exc
-    return found
+    if content_type is not None:
+        attributes["datacontenttype"] = content_type
+    return Received(attributes, content_type, value)
 
 
 def detect(message: Any) -> tuple[str | None, str]:
     """The mode of a Kafka record by section 3, and its spec version when headers carry it (binary).
 
+    The record is read within :data:`cefmt.DEFAULT_LIMITS` (see :func:`read`).
+
     >>> detect({"content-type": b"application/cloudevents+json"})
     (None, 'structured')
     """
-    headers = _header_map(as_message(message).headers)
-    content_type = headers.get(_CONTENT_TYPE)
+    received = read(message)
+    content_type = received.content_type
     if content_type is not None and parse_media_type(content_type).essence.startswith(_CLOUDEVENTS):
         return (None, "structured")
-    specversion = headers.get("ce_specversion")
+    specversion = received.attributes.get("specversion")
     if specversion is None:
         raise MalformedMessageError(
             "not a CloudEvents Kafka record: no ce_specversion header, and the content type "
@@ -265,31 +393,38 @@ def encode_binary(
     return KafkaMessage(_record_key(event, key, key_mapper), headers, _body(event))
 
 
-def decode_binary(message: Any, *, extension_types: Mapping[str, type] | None = None) -> CloudEvent:
+def decode_binary(
+    message: Any, *, extension_types: Mapping[str, type] | None = None, limits: Limits | None = None
+) -> CloudEvent:
     """Binary mode back to an event. The record key stays on the message: it never becomes an attribute.
 
     Header values arrive as strings; ``extension_types`` (``{"extinteger": int}``) restores extension
     types, as for HTTP. The value is read by the body rule of :mod:`cefmt.codec`; no value is no data.
+    ``limits`` (:data:`cefmt.DEFAULT_LIMITS` when ``None``) bounds the header count, the length of the
+    header values read and the value's size, each checked before it is read.
+
+    >>> record = {"ce_specversion": b"1.0", "ce_id": b"1", "ce_source": b"/s", "ce_type": b"t"}
+    >>> decode_binary(record).id
+    '1'
     """
-    msg = as_message(message)
-    headers = _header_map(msg.headers)
-    attributes: dict[str, Any] = {name[3:]: value for name, value in headers.items() if name.startswith(_PREFIX)}
-    content_type = headers.get(_CONTENT_TYPE)
-    if content_type is not None:
-        attributes["datacontenttype"] = content_type
-    body = msg.value or b""
-    if attributes.get("specversion") == "0.3":
-        encoding = attributes.pop("datacontentencoding", None)
+    received = read(message, limits=limits)
+    attributes: dict[str, Any] = received.attributes
+    body = received.value or b""
+    legacy = attributes.get("specversion") == "0.3" and "datacontentencoding" in attributes
+    if legacy or extension_types:
+        attributes = dict(attributes)  # the received record stays as it was read
+    if legacy:
+        encoding = attributes.pop("datacontentencoding")
         if encoding == "base64":
             body = decode_base64(body.decode("ascii", "replace"), "value (datacontentencoding base64)")
-        elif encoding is not None:
+        else:
             raise MalformedMessageError(f"header 'ce_datacontentencoding': {encoding!r} is not supported")
     if extension_types:
         for name, kind in extension_types.items():
             if name in attributes:
                 attributes[name] = coerce_extension(attributes[name], kind, name)
     try:
-        return CloudEvent.from_attributes(attributes, body_to_data(body, content_type, "value"))
+        return CloudEvent.from_attributes(attributes, body_to_data(body, received.content_type, "value", limits=limits))
     except InvalidAttributeError as exc:
         where = "value" if exc.attribute == "data" else (
             "header 'content-type'" if exc.attribute == "datacontenttype" else f"header 'ce_{exc.attribute}'"
@@ -316,14 +451,22 @@ def encode_structured(
     )
 
 
-def decode_structured(message: Any, *, format: str | None = None, **options: Any) -> CloudEvent:
+def decode_structured(
+    message: Any, *, format: str | None = None, limits: Limits | None = None, **options: Any
+) -> CloudEvent:
     """Structured mode back to an event; ``content-type: application/cloudevents+FORMAT`` names the format.
 
     A record whose ``content-type`` names no CloudEvents format (some producers send none, or the data's
     type) is read with ``format`` (JSON unless given). ``options`` go to the format's decoder.
+    ``limits`` bounds the headers and the value's size here, and goes on to the format's decoder when
+    that decoder accepts it (a third-party format may not: the value's size is checked here anyway).
+
+    >>> from cefmt import CloudEvent
+    >>> decode_structured(encode_structured(CloudEvent(id="1", source="/s", type="t"))).id
+    '1'
     """
-    msg = as_message(message)
-    content_type = _header_map(msg.headers).get(_CONTENT_TYPE)
+    received = read(message, limits=limits)
+    content_type = received.content_type
     essence = parse_media_type(content_type).essence if content_type else ""
     if essence.startswith(_STRUCTURED) and len(essence) > len(_STRUCTURED):
         name = essence[len(_STRUCTURED) :]
@@ -333,10 +476,13 @@ def decode_structured(message: Any, *, format: str | None = None, **options: Any
         )
     else:
         name = format or "json"
-    if msg.value is None:
+    if received.value is None:
         raise MalformedMessageError("a structured-mode Kafka record must have a value")
-    return find_format(name, "structured").decode(msg.value, **options)  # type: ignore[no-any-return]
+    decode = find_format(name, "structured").decode
+    if limits is not None and accepts_limits(decode):
+        options["limits"] = limits
+    return decode(received.value, **options)  # type: ignore[no-any-return]
 
 
-binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect)
-structured = Codec(encode=encode_structured, decode=decode_structured, detect=detect)
+binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect, prepare=read)
+structured = Codec(encode=encode_structured, decode=decode_structured, detect=detect, prepare=read)

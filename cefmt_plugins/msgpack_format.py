@@ -6,9 +6,11 @@ types (Integer as int, Boolean as bool, Binary as ``bin``, Timestamp as the time
 with nanoseconds), and ``data`` as native msgpack (``bin`` for bytes, no Base64). A batch is an array
 of such maps.
 
-Decoding is bounded: the message size is checked first (``max_size``), and msgpack's own limits keep
-strings, binaries, arrays, maps and extension values within the message and nesting within its stack.
-Every msgpack failure is reported as :class:`cefmt.MalformedMessageError`.
+Decoding is bounded by ``limits=`` (a :class:`cefmt.Limits`, :data:`cefmt.DEFAULT_LIMITS` when
+``None``): the message size, a batch's length and an event's member count are checked before anything
+is unpacked, and the nesting depth of ``data`` before any event is built. msgpack's own limits keep
+strings, binaries, arrays, maps and extension values within the message. Every msgpack failure is
+reported as :class:`cefmt.MalformedMessageError`.
 
 >>> from cefmt import CloudEvent, decode, encode
 >>> event = CloudEvent(id="1", source="/s", type="t", data=b"\\x00\\x01", count=3)
@@ -25,9 +27,18 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import msgpack  # type: ignore[import-untyped]  # msgpack ships no type information
 
-from cefmt import CloudEvent, CloudEventError, InvalidAttributeError, LimitExceededError, MalformedMessageError
+from cefmt import (
+    DEFAULT_LIMITS,
+    CloudEvent,
+    CloudEventError,
+    InvalidAttributeError,
+    LimitExceededError,
+    Limits,
+    MalformedMessageError,
+)
 from cefmt.codec import Codec, Data, Timestamp, coerce_extension, decode_base64
 
 __all__ = [
@@ -47,8 +58,9 @@ __all__ = [
 MEDIA_TYPE = "application/cloudevents+msgpack"
 BATCH_MEDIA_TYPE = "application/cloudevents-batch+msgpack"
 
-#: The largest message :func:`decode_event` and :func:`decode_batch` read unless told otherwise.
-DEFAULT_MAX_SIZE = 16 * 1024 * 1024
+#: The largest message :func:`decode_event` and :func:`decode_batch` read unless told otherwise:
+#: ``cefmt.DEFAULT_LIMITS.max_message_bytes``.
+DEFAULT_MAX_SIZE = DEFAULT_LIMITS.max_message_bytes
 
 #: The application extension type cefmt uses for a Timestamp whose UTC offset is not zero:
 #: a big-endian signed 16-bit offset in minutes, then the 12-byte payload of msgpack's timestamp type.
@@ -57,6 +69,8 @@ ZONED_TIMESTAMP_EXT = 1
 _ZONED = struct.Struct(">hIq")  # offset minutes, nanoseconds, seconds (timestamp 96 layout)
 _EPOCH = datetime(1970, 1, 1)
 _UTC_ZONES: dict[int, timezone] = {0: timezone.utc}
+# msgpack's C unpacker keeps containers on a fixed stack: 1024 open at once is a StackError.
+_UNPACKER_DEPTH = 1024
 
 
 # -- Timestamps ---------------------------------------------------------------------------------------
@@ -128,31 +142,41 @@ def _read_timestamp(value: Any) -> Any:
 # -- data ---------------------------------------------------------------------------------------------
 
 
-def _check_json_value(value: Any, where: str) -> None:
+def _check_json_value(value: Any, where: str, depth: int = 0, max_depth: int | None = None) -> None:
     """A JSON value in msgpack clothes: no nested binary, extension type, non-string key or NaN.
 
-    Iterative, so deep nesting costs no Python stack (msgpack's own stack limit bounds the depth).
+    ``depth`` counts the containers around ``value`` (the event map, a batch's array); with
+    ``max_depth`` the whole document may nest no deeper. The walk goes level by level, so it costs no
+    Python stack and measures the depth as it goes.
     """
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is str or kind is int or kind is bool or item is None:
-            continue
-        if kind is float:
-            if not math.isfinite(item):
-                raise InvalidAttributeError(where, "holds a NaN or infinite number, which JSON values cannot", item)
-        elif kind is list:
-            stack.extend(item)
-        elif kind is dict:
-            for key in item:
-                if type(key) is not str:
-                    raise InvalidAttributeError(where, "holds a map key that is not a string", key)
-            stack.extend(item.values())
-        else:
-            raise InvalidAttributeError(
-                where, f"holds a {kind.__name__} inside a structure; only top-level data may be binary"
-            )
+    level = [value]
+    while level:
+        children: list[Any] = []
+        nested = False
+        for item in level:
+            kind = type(item)
+            if kind is str or kind is int or kind is bool or item is None:
+                continue
+            if kind is float:
+                if not math.isfinite(item):
+                    raise InvalidAttributeError(where, "holds a NaN or infinite number, which JSON values cannot", item)
+            elif kind is list:
+                nested = True
+                children.extend(item)
+            elif kind is dict:
+                nested = True
+                for key in item:
+                    if type(key) is not str:
+                        raise InvalidAttributeError(where, "holds a map key that is not a string", key)
+                children.extend(item.values())
+            else:
+                raise InvalidAttributeError(
+                    where, f"holds a {kind.__name__} inside a structure; only top-level data may be binary"
+                )
+        depth += nested
+        level = children
+    if max_depth is not None and depth > max_depth:
+        raise LimitExceededError("msgpack nesting depth", depth, max_depth)
 
 
 # -- one event ----------------------------------------------------------------------------------------
@@ -191,14 +215,46 @@ def _pack(value: Any) -> bytes:
         raise InvalidAttributeError("data", f"cannot be written as msgpack: {exc}") from exc
 
 
-def _unpack(raw: bytes, max_size: int, what: str) -> Any:
+def _resolve(limits: Limits | None, max_size: int | None) -> Limits:
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    if max_size is not None and max_size != limits.max_message_bytes:
+        limits = attrs.evolve(limits, max_message_bytes=max_size)
+    return limits
+
+
+def _length(raw: bytes | bytearray | memoryview, fixed: int, sized: bytes) -> int | None:
+    """The item count in the header of a top-level array or map, or ``None`` when it is not one.
+
+    ``fixed`` is the first byte of the fix form (``0x90`` array, ``0x80`` map); ``sized`` the 16- and
+    32-bit forms' first bytes.
+    """
+    first = raw[0]
+    if fixed <= first <= fixed + 0x0F:
+        return first & 0x0F
+    if first not in sized:
+        return None
+    width = 2 if first == sized[0] else 4
+    return int.from_bytes(raw[1 : 1 + width], "big") if len(raw) > width else None
+
+
+def _unpack(raw: bytes, limits: Limits, what: str) -> Any:
     if not isinstance(raw, (bytes, bytearray, memoryview)):
         raise MalformedMessageError(f"a msgpack {what} must be bytes, got {type(raw).__name__}")
     size = len(raw)
-    if size > max_size:
-        raise LimitExceededError(f"msgpack {what} size in bytes", size, max_size)
+    if size > limits.max_message_bytes:
+        limits.check_message_size(raw, f"size of msgpack {what}")
     if size == 0:
         raise MalformedMessageError(f"an empty message is not a msgpack {what}")
+    # The counts in the top-level header are read before msgpack builds anything they count.
+    if what == "batch":
+        length = _length(raw, 0x90, b"\xdc\xdd")
+        if length is not None and length > limits.max_batch_length:
+            limits.check_batch_length(length)
+    else:
+        length = _length(raw, 0x80, b"\xde\xdf")
+        if length is not None and length > limits.max_attribute_count:
+            limits.check_attribute_count(length)
     try:
         # Every length limit is the message's own size: nothing inside can claim more than was sent.
         return msgpack.unpackb(
@@ -208,7 +264,9 @@ def _unpack(raw: bytes, max_size: int, what: str) -> Any:
     except msgpack.ExtraData as exc:
         raise MalformedMessageError(f"msgpack {what} has {len(exc.extra)} bytes after its end") from exc
     except msgpack.StackError as exc:
-        raise MalformedMessageError(f"msgpack {what} is nested too deeply") from exc
+        if limits.max_nesting_depth < _UNPACKER_DEPTH:  # the depth is at least the unpacker's stack
+            raise LimitExceededError("msgpack nesting depth", _UNPACKER_DEPTH, limits.max_nesting_depth) from exc
+        raise MalformedMessageError(f"msgpack {what} is nested too deeply for the msgpack unpacker") from exc
     except (msgpack.FormatError, msgpack.OutOfData) as exc:
         raise MalformedMessageError(f"msgpack {what} is not valid msgpack: {exc}") from exc
     except UnicodeDecodeError as exc:
@@ -219,11 +277,25 @@ def _unpack(raw: bytes, max_size: int, what: str) -> Any:
 
 
 def from_document(
-    doc: object, *, extension_types: Mapping[str, type] | None = None, where: str = "event"
+    doc: object,
+    *,
+    extension_types: Mapping[str, type] | None = None,
+    where: str = "event",
+    limits: Limits | None = None,
+    depth: int = 1,
 ) -> CloudEvent:
-    """Build an event from an unpacked msgpack map (see :func:`decode_event`)."""
+    """Build an event from an unpacked msgpack map (see :func:`decode_event`).
+
+    ``limits`` bounds the member count and the nesting depth of ``data``; ``depth`` counts the
+    containers the data sits in (1, the event map; 2 in a batch).
+    """
     if type(doc) is not dict:
         raise MalformedMessageError(f"{where} must be a msgpack map, got {type(doc).__name__}")
+    if limits is None:
+        limits = DEFAULT_LIMITS
+    if len(doc) > limits.max_attribute_count:
+        error = LimitExceededError("attribute count", len(doc), limits.max_attribute_count)
+        raise error if where == "event" else error.at(where)
     attributes = {name: _read_timestamp(value) for name, value in doc.items()}
     data: Data = attributes.pop("data", None)
     try:
@@ -235,7 +307,7 @@ def from_document(
                 if data is not None:
                     data = decode_base64(data, f"{where} member 'data'")
         if isinstance(data, (dict, list)):
-            _check_json_value(data, "data")
+            _check_json_value(data, "data", depth, limits.max_nesting_depth)
         elif type(data) is float and not math.isfinite(data):
             raise InvalidAttributeError("data", "is a NaN or infinite number, which JSON values cannot", data)
         elif not (data is None or type(data) in (bytes, str, int, bool, float)):
@@ -262,17 +334,31 @@ def encode_event(event: CloudEvent) -> bytes:
 
 
 def decode_event(
-    raw: bytes, *, extension_types: Mapping[str, type] | None = None, max_size: int = DEFAULT_MAX_SIZE
+    raw: bytes,
+    *,
+    extension_types: Mapping[str, type] | None = None,
+    limits: Limits | None = None,
+    max_size: int | None = None,
 ) -> CloudEvent:
-    """msgpack-format bytes to an event; larger than ``max_size`` bytes is a :class:`cefmt.LimitExceededError`.
+    """msgpack-format bytes to an event.
 
+    ``limits`` (:data:`cefmt.DEFAULT_LIMITS` when ``None``) bounds the message size and the member count
+    (checked before unpacking) and the nesting depth of ``data``; a message over a limit raises
+    :class:`cefmt.LimitExceededError`. ``max_size`` is shorthand for ``limits.max_message_bytes``.
     ``extension_types`` is accepted for symmetry with the other decoders; msgpack keeps extension
     types itself, so it matters only for producers that sent strings.
 
-    >>> decode_event(encode_event(CloudEvent(id="1", source="/s", type="t"))).id
+    >>> from cefmt import Limits
+    >>> raw = encode_event(CloudEvent(id="1", source="/s", type="t"))
+    >>> decode_event(raw).id
     '1'
+    >>> decode_event(raw, limits=Limits(max_message_bytes=8))
+    Traceback (most recent call last):
+    ...
+    cefmt...LimitExceededError: size of msgpack event 39 exceeds the limit of 8
     """
-    return from_document(_unpack(raw, max_size, "event"), extension_types=extension_types)
+    limits = _resolve(limits, max_size)
+    return from_document(_unpack(raw, limits, "event"), extension_types=extension_types, limits=limits)
 
 
 def encode_batch(events: Iterable[CloudEvent]) -> bytes:
@@ -288,18 +374,26 @@ def encode_batch(events: Iterable[CloudEvent]) -> bytes:
 
 
 def decode_batch(
-    raw: bytes, *, extension_types: Mapping[str, type] | None = None, max_size: int = DEFAULT_MAX_SIZE
+    raw: bytes,
+    *,
+    extension_types: Mapping[str, type] | None = None,
+    limits: Limits | None = None,
+    max_size: int | None = None,
 ) -> list[CloudEvent]:
     """A msgpack batch to a list of events; a bad item is reported with its position.
+
+    ``limits`` as for :func:`decode_event`; the batch length is read from the array's header and
+    checked before anything is unpacked.
 
     >>> decode_batch(b"\\x90")
     []
     """
-    docs = _unpack(raw, max_size, "batch")
+    limits = _resolve(limits, max_size)
+    docs = _unpack(raw, limits, "batch")
     if type(docs) is not list:
         raise MalformedMessageError(f"a msgpack batch must be an array, got {type(docs).__name__}")
     events = [
-        from_document(doc, extension_types=extension_types, where=f"batch item {index}")
+        from_document(doc, extension_types=extension_types, where=f"batch item {index}", limits=limits, depth=2)
         for index, doc in enumerate(docs)
     ]
     if len({event.specversion for event in events}) > 1:

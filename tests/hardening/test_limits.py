@@ -183,3 +183,18 @@ def test_every_batch_codec_taking_limits_refuses_a_long_batch(case: Case) -> Non
     message = encode_case(events, case)
     with pytest.raises(LimitExceededError):
         decode_case(message, case, limits=Limits(max_batch_length=2))
+
+
+def test_http_passes_limits_only_to_formats_that_take_them() -> None:
+    """A third-party format written without ``limits=`` still decodes when a caller gives limits."""
+    import cefmt
+    from cefmt import CloudEvent, Codec, LimitExceededError, Limits, decode
+
+    def plain_decode(raw: bytes) -> CloudEvent:
+        return CloudEvent(id=raw.decode(), source="/s", type="t")
+
+    cefmt.register("1.0", "plainfmt", "structured", Codec(encode=lambda e: e.id.encode(), decode=plain_decode))
+    message = ({"content-type": "application/cloudevents+plainfmt"}, b"42")
+    assert decode(message, "http", limits=Limits(max_message_bytes=10)).id == "42"
+    with pytest.raises(LimitExceededError):  # the binding still bounds the body itself
+        decode(message, "http", limits=Limits(max_message_bytes=1))

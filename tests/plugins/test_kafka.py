@@ -8,13 +8,26 @@ import contextlib
 import dataclasses
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cefmt import CloudEvent, CloudEventError, Timestamp, decode, encode
+import cefmt
+from cefmt import (
+    CloudEvent,
+    CloudEventError,
+    LimitExceededError,
+    Limits,
+    MalformedMessageError,
+    Timestamp,
+    decode,
+    encode,
+)
+from cefmt.codec import Codec
+from cefmt_plugins import kafka
 from cefmt_plugins.kafka import KafkaMessage, as_message, partitionkey_key
 from tests.strategies import events, header_view, json_view, strict_equal
 
@@ -280,6 +293,159 @@ def test_hostile_records_raise_cefmt_errors(message: Any, match: str) -> None:
 def test_arbitrary_records_fail_only_with_cefmt_errors(headers: list[tuple[str, bytes]], value: bytes | None) -> None:
     with contextlib.suppress(CloudEventError):
         decode(KafkaMessage(None, headers, value), "kafka")
+
+
+# -- limits ------------------------------------------------------------------------------------------------
+
+
+def _counted(pairs: list[tuple[str, bytes]], read: list[int], extra: int = 1_000_000) -> Iterator[tuple[str, bytes]]:
+    """``pairs``, then ``extra`` application headers, recording how many were handed out."""
+    for pair in pairs:
+        read.append(1)
+        yield pair
+    for index in range(extra):
+        read.append(1)
+        yield (f"x-{index}", b"v")
+
+
+@pytest.mark.parametrize("mode", ["detect", "binary", "structured"])
+def test_header_count_is_checked_while_headers_without_a_length_are_read(mode: str) -> None:
+    read: list[int] = []
+    headers = _counted(_VALID, read)
+    record = {"key": None, "headers": headers, "value": None}
+    with pytest.raises(LimitExceededError, match="header count 257 exceeds the limit of 256"):
+        if mode == "detect":
+            kafka.detect(record)  # detect alone is bounded by the default limits
+        elif mode == "binary":
+            kafka.decode_binary(record)
+        else:
+            kafka.decode_structured(record, limits=Limits(max_header_count=256))
+    assert len(read) == 257
+
+
+def test_header_count_of_a_sized_list_is_checked_before_any_header_is_read() -> None:
+    class Untouchable(list):  # type: ignore[type-arg]
+        def __iter__(self) -> Any:
+            raise AssertionError("the headers were read before they were counted")
+
+    pairs = [*_VALID, *[(f"x-{i}", b"v") for i in range(300)]]
+    for mode in (None, "binary", "structured"):
+        with pytest.raises(LimitExceededError, match="header count 304"):
+            decode({"key": None, "headers": Untouchable(pairs), "value": None}, "kafka", mode)
+    assert decode(KafkaMessage(None, pairs, None), "kafka", limits=Limits(max_header_count=304)).id == "1"
+
+
+def test_a_one_shot_iterator_of_headers_is_read_once_for_detection_and_decoding() -> None:
+    record = {"key": None, "headers": iter(_VALID), "value": b"x"}
+    assert decode(record, "kafka") == CloudEvent(id="1", source="/s", type="t", data=b"x")
+
+
+def test_header_value_length_is_checked_before_decoding() -> None:
+    # Not UTF-8: a LimitExceededError proves the value was measured before it was decoded.
+    long_subject = KafkaMessage(None, [*_VALID, ("ce_subject", b"\xff" * 9000)], None)
+    with pytest.raises(LimitExceededError, match="length of header 'ce_subject' 9000 exceeds the limit of 8192"):
+        decode(long_subject, "kafka")
+    with pytest.raises(LimitExceededError, match="'content-type' 101"):
+        decode(KafkaMessage(None, [*_VALID, ("Content-Type", b"x" * 101)], None), "kafka",
+               limits=Limits(max_header_value_length=100))  # fmt: skip
+    # The application's own headers are not cefmt's to read or to refuse.
+    assert decode(KafkaMessage(None, [*_VALID, ("authorization", b"\xff" * 20_000)], None), "kafka").id == "1"
+
+
+def test_value_size_is_checked_before_it_is_copied_or_parsed() -> None:
+    limits = Limits(max_message_bytes=100)
+    json_headers = [*_VALID, ("content-type", b"application/json")]
+    with pytest.raises(LimitExceededError, match="size of value 101 exceeds the limit of 100"):
+        decode(KafkaMessage(None, json_headers, b"{" * 101), "kafka", limits=limits)  # invalid JSON: not parsed
+    huge = memoryview(bytearray(cefmt.DEFAULT_LIMITS.max_message_bytes + 1))
+    with pytest.raises(LimitExceededError, match="size of value"):
+        decode({"key": None, "headers": _VALID, "value": huge}, "kafka")
+    structured = [("content-type", b"application/cloudevents+json")]
+    with pytest.raises(LimitExceededError, match="size of value"):
+        decode(KafkaMessage(None, structured, b"\xff" * 101), "kafka", limits=limits)
+    assert decode(KafkaMessage(None, json_headers, b"[" * 3 + b"]" * 3), "kafka", limits=limits).data == [[[]]]
+
+
+def test_structured_mode_passes_limits_on_to_the_format() -> None:
+    deep = _event(data=[[[[1]]]])
+    message = encode(deep, "kafka", "structured")
+    assert decode(message, "kafka").data == [[[[1]]]]
+    with pytest.raises(LimitExceededError, match="JSON nesting depth 5 exceeds the limit of 4"):
+        decode(message, "kafka", limits=Limits(max_nesting_depth=4))
+    many = encode(_event(**{f"x{i}": "v" for i in range(10)}), "kafka", "structured", format="msgpack")
+    with pytest.raises(LimitExceededError, match="attribute count 14 exceeds the limit of 13"):
+        decode(many, "kafka", limits=Limits(max_attribute_count=13))
+    assert len(decode(many, "kafka", limits=Limits(max_attribute_count=14)).extensions) == 10
+
+
+def test_a_format_whose_decoder_takes_no_limits_still_gets_a_bounded_value() -> None:
+    received: list[bytes] = []
+
+    def decode_plain(raw: bytes) -> CloudEvent:  # a third-party format that predates limits
+        received.append(raw)
+        return CloudEvent(id="1", source="/s", type="t", data=raw)
+
+    cefmt.register("1.0", "plainfmt", "structured", Codec(encode=lambda e: b"", decode=decode_plain))
+    try:
+        record = KafkaMessage(None, [("content-type", b"application/cloudevents+plainfmt")], b"abc")
+        assert decode(record, "kafka", limits=Limits(max_message_bytes=3)).data == b"abc"
+        with pytest.raises(LimitExceededError, match="size of value 3"):
+            decode(record, "kafka", limits=Limits(max_message_bytes=2))
+        assert received == [b"abc"]
+    finally:
+        cefmt.unregister("1.0", "plainfmt", "structured")
+
+
+@settings(max_examples=100, deadline=None)
+@given(events(), st.integers(1, 20), st.integers(0, 10))
+def test_header_count_limit_holds_for_any_event(event: CloudEvent, limit: int, extra: int) -> None:
+    message = encode(event, "kafka", "binary")
+    message = KafkaMessage(None, [*message.headers, *[(f"app-{i}", b"") for i in range(extra)]], message.value)
+    limits = Limits(max_header_count=limit)
+    if len(message.headers) > limit:
+        with pytest.raises(LimitExceededError, match=f"header count {len(message.headers)}"):
+            decode(message, "kafka", limits=limits)
+    else:
+        assert strict_equal(decode(message, "kafka", limits=limits), header_view(event))
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: KafkaMessage(None, 5, None), "headers must be a mapping or \\(name, value\\) pairs, got int"),
+        (lambda: KafkaMessage(None, "ce_id", None), "pairs, got str"),
+        (lambda: KafkaMessage(None, b"ce_id", None), "pairs, got bytes"),
+        (lambda: KafkaMessage(None, [], 5), "value must be bytes or None, got int"),
+        (lambda: KafkaMessage(None, [], [b"x"]), "value must be bytes or None, got list"),
+        (lambda: KafkaMessage(5.0, [], None), "key must be bytes or None, got float"),
+    ],
+)
+def test_a_record_of_the_wrong_shape_is_a_cefmt_error(build: Any, match: str) -> None:
+    with pytest.raises(MalformedMessageError, match=match):
+        build()
+
+
+def test_record_fields_are_normalized_to_bytes() -> None:
+    message = KafkaMessage(bytearray(b"k"), None, memoryview(b"v"))
+    assert (message.key, message.headers, message.value) == (b"k", [], b"v")
+    assert type(message.key) is bytes and type(message.value) is bytes
+
+
+@pytest.mark.parametrize(
+    ("record", "match"),
+    [
+        ({"key": None, "headers": 5, "value": None}, "pairs"),
+        ({"key": None, "headers": "ce_id", "value": None}, "pairs, got str"),
+        ({"key": None, "headers": _VALID, "value": 5}, "value must be bytes or None, got int"),
+        ({"key": None, "headers": [*_VALID, (b"\xff", b"x")], "value": None}, "header name is not valid UTF-8"),
+        ({"key": None, "headers": [*_VALID, ("ce_x", b"a", b"b")], "value": None}, "pairs"),
+    ],
+)
+def test_decoding_a_record_of_the_wrong_shape_is_a_cefmt_error(record: Any, match: str) -> None:
+    with pytest.raises(MalformedMessageError, match=match):
+        decode(record, "kafka")
+    with pytest.raises(MalformedMessageError, match=match):
+        kafka.decode_binary(record)
 
 
 # -- a real broker -----------------------------------------------------------------------------------------

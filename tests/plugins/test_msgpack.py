@@ -17,6 +17,7 @@ from cefmt import (
     CloudEventError,
     InvalidAttributeError,
     LimitExceededError,
+    Limits,
     MalformedMessageError,
     Timestamp,
     UnsupportedSpecVersionError,
@@ -144,11 +145,11 @@ _HOSTILE: list[tuple[bytes, str]] = [
     (msgpack.packb(_doc())[:-3], "cannot be read"),
     (msgpack.packb(_doc()) + b"\x00", "after its end"),
     (b"\xc1", "not valid msgpack"),  # the one byte msgpack never uses
-    (b"\x91" * 100_000 + b"\x80", "nested too deeply"),
+    (b"\x91" * 100_000 + b"\x80", "nesting depth"),
     (b"\xdb\xff\xff\xff\xff" + b"a" * 10, "cannot be read"),  # a str claiming 4 GiB
     (b"\xc6\xff\xff\xff\xff", "cannot be read"),  # a bin claiming 4 GiB
     (b"\xdd\xff\xff\xff\xff", "cannot be read"),  # an array claiming 4 billion items
-    (b"\xdf\xff\xff\xff\xff", "cannot be read"),  # a map claiming 4 billion pairs
+    (b"\xdf\xff\xff\xff\xff", "attribute count 4294967295"),  # a map claiming 4 billion pairs
     (b"\x81\xa1a\xa2\xff\xfe", "UTF-8"),
     (msgpack.packb({1: 2}), "cannot be read"),  # strict_map_key
     (msgpack.packb([1]), "msgpack map"),
@@ -182,9 +183,102 @@ def test_hostile_events_raise_cefmt_errors_fast(raw: bytes, match: str) -> None:
 def test_size_limit_is_checked_before_unpacking() -> None:
     raw = encode(CloudEvent(id="1", source="/s", type="t", data=b"x" * 1000), "msgpack")
     with pytest.raises(LimitExceededError) as info:
+        decode(raw, "msgpack", limits=Limits(max_message_bytes=100))
+    assert (info.value.limit, info.value.value, info.value.maximum) == ("size of msgpack event", len(raw), 100)
+    assert decode(raw, "msgpack", limits=Limits(max_message_bytes=len(raw))).data == b"x" * 1000
+    # Not msgpack at all: a LimitExceededError proves nothing was unpacked first.
+    for mode in ("structured", "batch"):
+        with pytest.raises(LimitExceededError, match=f"size of msgpack {'event' if mode == 'structured' else mode}"):
+            decode(b"\xc1" * 101, "msgpack", mode, limits=Limits(max_message_bytes=100))
+
+
+def test_max_size_is_shorthand_for_max_message_bytes() -> None:
+    raw = encode(CloudEvent(id="1", source="/s", type="t", data=b"x" * 1000), "msgpack")
+    with pytest.raises(LimitExceededError) as info:
         decode(raw, "msgpack", max_size=100)
     assert info.value.maximum == 100 and info.value.value == len(raw)
     assert decode(raw, "msgpack", max_size=len(raw)).data == b"x" * 1000
+    # max_size replaces only the size in the limits it comes with.
+    assert decode(raw, "msgpack", max_size=len(raw), limits=Limits(max_message_bytes=10)).data == b"x" * 1000
+    with pytest.raises(LimitExceededError, match="attribute count"):
+        decode(raw, "msgpack", max_size=len(raw), limits=Limits(max_attribute_count=2))
+    with pytest.raises(InvalidAttributeError, match="max_message_bytes"):
+        decode(raw, "msgpack", max_size=0)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"\x93", b"\xdc\x00\x03", b"\xdd\x00\x00\x00\x03", b"\xdd\xff\xff\xff\xff"],
+    ids=["fixarray", "array16", "array32", "array32-huge"],
+)
+def test_batch_length_is_read_from_the_header_before_unpacking(header: bytes) -> None:
+    # The items are the byte msgpack never uses: unpacking them would be a format error instead.
+    with pytest.raises(LimitExceededError, match="batch length") as info:
+        decode(header + b"\xc1" * 3, "msgpack", "batch", limits=Limits(max_batch_length=2))
+    assert info.value.value >= 3
+
+
+def test_batch_length_limit_admits_a_batch_at_the_limit() -> None:
+    raw = encode([CloudEvent(id=str(i), source="/s", type="t") for i in range(3)], "msgpack", "batch")
+    assert len(decode(raw, "msgpack", limits=Limits(max_batch_length=3))) == 3
+    with pytest.raises(LimitExceededError, match="batch length 3 exceeds the limit of 2"):
+        decode(raw, "msgpack", limits=Limits(max_batch_length=2))
+
+
+def test_attribute_count_is_checked_before_unpacking_and_per_batch_item() -> None:
+    with pytest.raises(LimitExceededError, match="attribute count 300 exceeds the limit of 256"):
+        decode(b"\xde\x01\x2c" + b"\xc1" * 10, "msgpack", "structured")  # a map16 header, then garbage
+    doc = _doc(**{f"x{i}": "v" for i in range(300)})
+    with pytest.raises(LimitExceededError, match="attribute count 304"):
+        decode(msgpack.packb(doc), "msgpack", "structured")
+    assert len(decode(msgpack.packb(doc), "msgpack", limits=Limits(max_attribute_count=304)).extensions) == 300
+    with pytest.raises(LimitExceededError, match="batch item 1: attribute count 304"):
+        decode(msgpack.packb([_doc(), doc]), "msgpack", "batch")
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 45))
+def test_nesting_depth_counts_as_the_json_format_does(depth: int, limit: int) -> None:
+    event = CloudEvent(id="1", source="/s", type="t", data=_nested(depth))
+    limits = Limits(max_nesting_depth=limit)
+    outcomes = []
+    for fmt in ("json", "msgpack"):
+        try:
+            outcomes.append(decode(encode(event, fmt), fmt, limits=limits).data == event.data)
+        except LimitExceededError as exc:
+            outcomes.append(exc.value)
+    # The event map is one level, as the JSON object is: both formats agree on the depth found.
+    assert outcomes[0] == outcomes[1] == (True if depth + 1 <= limit else depth + 1)
+
+
+def test_deep_data_is_refused_at_the_default_limit_and_in_a_batch_with_its_position() -> None:
+    deep = CloudEvent(id="1", source="/s", type="t", data=_nested(200))
+    with pytest.raises(LimitExceededError, match="msgpack nesting depth 201 exceeds the limit of 128"):
+        decode(encode(deep, "msgpack"), "msgpack")
+    assert decode(encode(deep, "msgpack"), "msgpack", limits=Limits(max_nesting_depth=201)).data == deep.data
+    batch = encode([CloudEvent(id="0", source="/s", type="t"), deep], "msgpack", "batch")
+    with pytest.raises(LimitExceededError, match="batch item 1: msgpack nesting depth 202"):
+        decode(batch, "msgpack")
+    # Deeper than msgpack's own unpacker stack: refused as over the limit, not as a foreign error.
+    with pytest.raises(MalformedMessageError, match="nested too deeply"):
+        decode(b"\x91" * 2000 + b"\x80", "msgpack", "batch", limits=Limits(max_nesting_depth=5000))
+
+
+def test_bindings_pass_limits_on_to_the_msgpack_format() -> None:
+    event = CloudEvent(id="1", source="/s", type="t", data=_nested(5))
+    limits = Limits(max_nesting_depth=3)
+    for transport in ("http", "kafka"):
+        message = encode(event, transport, "structured", format="msgpack")
+        assert decode(message, transport).data == event.data
+        with pytest.raises(LimitExceededError, match="msgpack nesting depth 6"):
+            decode(message, transport, limits=limits)
 
 
 @pytest.mark.parametrize(
