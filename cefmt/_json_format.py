@@ -8,7 +8,7 @@ CloudEvents JSON Event Format 1.0: attributes are members of one JSON object, ty
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._data import dump_json, load_json
@@ -16,7 +16,7 @@ from ._errors import CloudEventError, MalformedMessageError
 from ._event import CloudEvent, Data
 from ._limits import DEFAULT_LIMITS, Limits
 from ._registry import Codec
-from ._timestamp import format_timestamp
+from ._timestamp import Timestamp, format_timestamp
 from ._types import canonical_string, coerce_extension, decode_base64
 
 __all__ = ["batch", "decode_batch", "decode_event", "encode_batch", "encode_event", "structured"]
@@ -27,20 +27,33 @@ BATCH_MEDIA_TYPE = "application/cloudevents-batch+json"
 _OPTIONAL = ("datacontenttype", "dataschema", "subject")
 
 
-def to_document(event: CloudEvent) -> dict[str, Any]:
-    """The event as a JSON-ready ``dict`` (what :func:`encode_event` serializes)."""
-    legacy = event.specversion == "0.3"
+def context_members(event: CloudEvent, timestamp: Callable[[Timestamp], Any]) -> dict[str, Any]:
+    """The core context attributes as members of an event document, in the order formats write them.
+
+    Spec 0.3 names ``dataschema`` ``schemaurl``; ``time`` is written by ``timestamp`` (text for JSON, a
+    native type for a binary format). Extensions and data are the format's own business.
+
+    >>> context_members(CloudEvent(id="1", source="/s", type="t", subject="x"), str)
+    {'specversion': '1.0', 'id': '1', 'source': '/s', 'type': 't', 'subject': 'x'}
+    """
     doc: dict[str, Any] = {
         "specversion": event.specversion, "id": event.id, "source": event.source, "type": event.type,
     }  # fmt: skip
     if event.datacontenttype is not None:
         doc["datacontenttype"] = event.datacontenttype
     if event.dataschema is not None:
-        doc["schemaurl" if legacy else "dataschema"] = event.dataschema
+        doc["schemaurl" if event.specversion == "0.3" else "dataschema"] = event.dataschema
     if event.subject is not None:
         doc["subject"] = event.subject
     if event.time is not None:
-        doc["time"] = format_timestamp(event.time)
+        doc["time"] = timestamp(event.time)
+    return doc
+
+
+def to_document(event: CloudEvent) -> dict[str, Any]:
+    """The event as a JSON-ready ``dict`` (what :func:`encode_event` serializes)."""
+    legacy = event.specversion == "0.3"
+    doc = context_members(event, format_timestamp)
     for name, value in event.extensions._items.items():
         kind = type(value)
         doc[name] = value if kind is str or kind is int or kind is bool else canonical_string(value)

@@ -28,6 +28,7 @@ from ._errors import (
     UnsupportedSpecVersionError,
 )
 from ._event import SPEC_VERSIONS, CloudEvent, Data, Extensions
+from ._json_format import context_members
 from ._json_format import from_document as json_from_document
 from ._json_format import to_document as json_to_document
 from ._limits import DEFAULT_LIMITS, Limits, accepts_limits
@@ -67,6 +68,7 @@ __all__ = [
     "check_extension_name",
     "check_extension_value",
     "coerce_extension",
+    "context_members",
     "data_to_body",
     "decode_base64",
     "default_registry",

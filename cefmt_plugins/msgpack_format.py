@@ -39,7 +39,7 @@ from cefmt import (
     Limits,
     MalformedMessageError,
 )
-from cefmt.codec import Codec, Data, Timestamp, coerce_extension, decode_base64
+from cefmt.codec import Codec, Data, Timestamp, coerce_extension, context_members, decode_base64
 
 __all__ = [
     "BATCH_MEDIA_TYPE",
@@ -184,18 +184,7 @@ def _check_json_value(value: Any, where: str, depth: int = 0, max_depth: int | N
 
 def to_document(event: CloudEvent) -> dict[str, Any]:
     """The event as a ``dict`` ready for ``msgpack.packb`` (what :func:`encode_event` packs)."""
-    legacy = event.specversion == "0.3"
-    doc: dict[str, Any] = {
-        "specversion": event.specversion, "id": event.id, "source": event.source, "type": event.type,
-    }  # fmt: skip
-    if event.datacontenttype is not None:
-        doc["datacontenttype"] = event.datacontenttype
-    if event.dataschema is not None:
-        doc["schemaurl" if legacy else "dataschema"] = event.dataschema
-    if event.subject is not None:
-        doc["subject"] = event.subject
-    if event.time is not None:
-        doc["time"] = _pack_timestamp(event.time)
+    doc = context_members(event, _pack_timestamp)
     for name, value in event.extensions.items():
         doc[name] = _pack_timestamp(value) if isinstance(value, datetime) else value
     data = event.data
