@@ -599,6 +599,23 @@ def encode_events(
         policy.close()
 
 
+def _written(
+    items: Iterable[_Item | _Flush],
+    kind: StreamKind,
+    mode: str,
+    *,
+    options: dict[str, Any],
+    batch_size: int,
+    policy: _Policy,
+    chunk_size: int,
+) -> Iterator[bytes]:
+    """Encode positioned events into ``kind`` records, serialize them, and join them into chunks."""
+    pieces = _encoded(
+        items, kind, mode, options=options, batch_size=batch_size, policy=policy, serialize=_serializer(kind)
+    )
+    return _joined(pieces, kind.framing == "array", chunk_size)
+
+
 def write_events(
     events: Iterable[CloudEvent],
     dst: str = "json",
@@ -622,16 +639,15 @@ def write_events(
     kind = stream_kind(dst)
     mode, options = _check_output(kind, mode, format)
     try:
-        pieces = _encoded(
+        yield from _written(
             _positioned(events),
             kind,
             mode,
             options=options,
             batch_size=batch_size,
             policy=policy,
-            serialize=_serializer(kind),
+            chunk_size=chunk_size,
         )
-        yield from _joined(pieces, kind.framing == "array", chunk_size)
     finally:
         stats.finished = time.monotonic()
         policy.close()
@@ -673,16 +689,9 @@ def convert(
     try:
         records = _records(source, reader, chunk_size, max_record_size, stats)
         items = _decoded(records, reader, policy, decode_options)
-        pieces = _encoded(
-            items,
-            writer,
-            mode,
-            options=options,
-            batch_size=batch_size,
-            policy=policy,
-            serialize=_serializer(writer),
+        yield from _written(
+            items, writer, mode, options=options, batch_size=batch_size, policy=policy, chunk_size=chunk_size
         )
-        yield from _joined(pieces, writer.framing == "array", chunk_size)
     finally:
         stats.finished = time.monotonic()
         policy.close()
