@@ -29,6 +29,7 @@ def _reject_constant(name: str) -> Any:
 # Built once and reused: the keyword handling of json.dumps/json.loads costs more than small documents.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODE = _DECODER.decode
 
 
 def dump_json(value: Any, what: str = "data") -> str:
@@ -54,15 +55,21 @@ def load_json(raw: bytes | str, where: str, *, limits: Limits | None = None) -> 
     """
     if limits is None:
         limits = DEFAULT_LIMITS
-    limits.check_message_size(raw, f"size of {where}")
+    size = len(raw)
+    if size > limits.max_message_bytes:
+        limits.check_message_size(raw, f"size of {where}")
+    if size > limits.max_nesting_depth:  # text shorter than the limit cannot nest deeper than it
+        try:
+            limits.check_json_depth(raw)
+        except LimitExceededError as exc:
+            exc.at(where)
+            raise
     try:
-        limits.check_json_depth(raw)
-    except LimitExceededError as exc:
-        exc.at(where)
-        raise
-    try:
-        text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8")
-        return _DECODER.decode(text)
+        if type(raw) is bytes:
+            text = raw.decode("utf-8")
+        else:
+            text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8")
+        return _DECODE(text)
     except UnicodeDecodeError as exc:
         raise MalformedMessageError(f"{where} is not valid UTF-8: {exc.reason} at byte {exc.start}") from exc
     except json.JSONDecodeError as exc:
@@ -84,18 +91,17 @@ def data_to_body(event: CloudEvent) -> bytes:
         return b""
     if type(data) is bytes:
         return data
-    media = parse_media_type(event.datacontenttype) if event.datacontenttype else None
-    if media is not None and media.is_json:
+    content_type = event.datacontenttype
+    kind = _JSON if content_type is None else _BODY_KINDS.get(content_type) or _body_kind(content_type)
+    if kind is _JSON or type(data) is not str:  # the record pairs JSON values with JSON types
         return dump_json(data).encode("utf-8")
-    if type(data) is str:
-        charset = (media.charset if media is not None else None) or "utf-8"
-        try:
-            return data.encode(charset)
-        except UnicodeEncodeError as exc:
-            raise InvalidAttributeError(
-                "data", f"cannot be encoded in the declared charset {charset}: {exc.reason}"
-            ) from exc
-    return dump_json(data).encode("utf-8")  # not reached: the record pairs JSON values with JSON types
+    charset = "utf-8" if kind is _BYTES else kind
+    try:
+        return data.encode(charset)
+    except UnicodeEncodeError as exc:
+        raise InvalidAttributeError(
+            "data", f"cannot be encoded in the declared charset {charset}: {exc.reason}"
+        ) from exc
 
 
 def body_to_data(
@@ -112,15 +118,29 @@ def body_to_data(
         return None
     if limits is None:
         limits = DEFAULT_LIMITS
-    limits.check_message_size(body, f"size of {where}")
+    if len(body) > limits.max_message_bytes:
+        limits.check_message_size(body, f"size of {where}")
     if datacontenttype is None:
         return bytes(body)
-    media = parse_media_type(datacontenttype)
-    if media.is_json:
+    kind = _BODY_KINDS.get(datacontenttype) or _body_kind(datacontenttype)
+    if kind is _JSON:
         return load_json(body, where, limits=limits)  # type: ignore[no-any-return]
-    if media.is_text:
-        try:
-            return bytes(body).decode(media.charset or "utf-8")
-        except UnicodeDecodeError:
-            return bytes(body)
-    return bytes(body)
+    if kind is _BYTES:
+        return bytes(body)
+    try:
+        return bytes(body).decode(kind)
+    except UnicodeDecodeError:
+        return bytes(body)
+
+
+_JSON, _BYTES = "json", "bytes"  # told apart from charsets by identity
+_BODY_KINDS: dict[str, str] = {}
+
+
+def _body_kind(datacontenttype: str) -> str:
+    """What a body of this content type becomes: ``_JSON``, ``_BYTES`` or the charset to decode it in."""
+    media = parse_media_type(datacontenttype)
+    kind = _JSON if media.is_json else (media.charset or "utf-8") if media.is_text else _BYTES
+    if len(_BODY_KINDS) < 256:  # an application uses a handful of content types: remember them, boundedly
+        _BODY_KINDS[datacontenttype] = kind
+    return kind

@@ -16,7 +16,7 @@ from ._errors import (
     UnsupportedSpecVersionError,
 )
 from ._media import is_json_media_type
-from ._timestamp import Timestamp, to_timestamp
+from ._timestamp import Timestamp, parse_timestamp, to_timestamp
 from ._types import (
     ExtensionValue,
     check_binary,
@@ -327,9 +327,10 @@ def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate
         if len(_VALID_SOURCES) >= _VALID_SOURCES_MAX:
             _VALID_SOURCES.clear()
         _VALID_SOURCES[source] = None
-    if not _plain(event_type):
+    # _plain(), spelled out: the call would cost a quarter of the checks on every event built.
+    if not (type(event_type) is str and event_type.isascii() and event_type.isprintable() and event_type):
         event_type = check_nonempty_string(event_type, "type")
-    if not _plain(event_id):
+    if not (type(event_id) is str and event_id.isascii() and event_id.isprintable() and event_id):
         event_id = check_nonempty_string(event_id, "id")
 
     dataschema = pop("dataschema", None)
@@ -356,7 +357,7 @@ def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate
         subject = check_nonempty_string(subject, "subject")
     time = pop("time", None)
     if time is not None:
-        time = to_timestamp(time, "time")
+        time = parse_timestamp(time) if type(time) is str else to_timestamp(time, "time")
     datacontenttype = pop("datacontenttype", None)
     if datacontenttype is not None:
         datacontenttype = check_media_type(datacontenttype, "datacontenttype")
@@ -365,9 +366,9 @@ def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate
         kind = type(data)
         if kind is bytes or kind is str:
             pass
-        elif isinstance(data, (bytearray, memoryview)):
+        elif kind is not dict and kind is not list and isinstance(data, (bytearray, memoryview)):
             data = check_binary(data, "data")
-        elif isinstance(data, _JSON_TYPES):
+        elif kind is dict or kind is list or isinstance(data, _JSON_TYPES):
             if datacontenttype is None:
                 datacontenttype = "application/json"
             elif not is_json_media_type(datacontenttype):

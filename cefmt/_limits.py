@@ -122,7 +122,7 @@ class Limits:
         limit = self.max_nesting_depth
         if type(raw) is not bytes:
             raw = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
-        if raw.count(b"[") + raw.count(b"{") <= limit:
+        if len(raw) <= limit or raw.count(b"[") + raw.count(b"{") <= limit:
             return
         if b"\\" in raw:  # escapes: drop escaped backslashes first, then escaped quotes
             raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")

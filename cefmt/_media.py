@@ -75,7 +75,17 @@ def is_json_media_type(value: str | None) -> bool:
     >>> is_json_media_type("application/cloudevents+json"), is_json_media_type("text/plain")
     (True, False)
     """
-    return value is not None and parse_media_type(value).is_json
+    if value is None:
+        return False
+    known = _IS_JSON.get(value)
+    if known is None:
+        known = parse_media_type(value).is_json
+        if len(_IS_JSON) < 256:  # an application uses a handful of content types: remember them, boundedly
+            _IS_JSON[value] = known
+    return known
+
+
+_IS_JSON: dict[str, bool] = {}
 
 
 def is_text_media_type(value: str | None) -> bool:

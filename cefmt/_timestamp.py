@@ -30,6 +30,7 @@ _new_datetime = datetime.__new__
 _fromisoformat = datetime.fromisoformat
 _FAST_ISO = sys.version_info >= (3, 11)  # fromisoformat reads "Z" from 3.11 on
 _ZONES: dict[int, timezone] = {0: _UTC}
+_TWO_DIGITS = tuple("%02d" % n for n in range(100))  # noqa: UP031
 
 
 def _zone(minutes: int) -> timezone:
@@ -149,23 +150,27 @@ def parse_timestamp(text: str, attribute: str = "time") -> Timestamp:
     >>> parse_timestamp("2018-04-05T17:31:00Z").year
     2018
     """
-    match = _RFC3339.fullmatch(text) if isinstance(text, str) else None
-    if match is None:
-        raise InvalidAttributeError(attribute, "is not an RFC 3339 timestamp", text)
-    if _FAST_ISO and text[-1] == "Z" and len(text) <= 27:
-        # The common case, UTC and at most six fraction digits, validated by the pattern above, is what
-        # datetime.fromisoformat (Python 3.11+) reads in C; an invalid date falls through for the message.
+    if (
+        _FAST_ISO and type(text) is str and 20 <= len(text) <= 27 and text[-1] == "Z" and text[10] in "Tt"
+        and text[4] == "-" and text[7] == "-" and text[13] == ":" and text[16] == ":"
+        and (len(text) == 20 or (text[19] == "." and len(text) > 21))
+    ):  # fmt: skip
+        # The common case: UTC, at most six fraction digits. With the separators where RFC 3339 puts
+        # them, what datetime.fromisoformat (Python 3.11+) accepts is exactly RFC 3339 (it rejects
+        # anything but ASCII digits between them), read in C. Anything it refuses goes on below, to be
+        # parsed or reported.
         try:
             parsed = _fromisoformat(text)
         except ValueError:
             pass
         else:
-            stamp = _new_datetime(
-                Timestamp, parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second,
-                parsed.microsecond, _UTC,
-            )  # fmt: skip
+            # A datetime's pickle state builds the subclass in one C call.
+            stamp = _new_datetime(Timestamp, *parsed.__reduce__()[1])
             stamp._nanosecond = 0
             return stamp
+    match = _RFC3339.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise InvalidAttributeError(attribute, "is not an RFC 3339 timestamp", text)
     year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
     nanos = 0
     if fraction:
@@ -255,7 +260,10 @@ def format_timestamp(value: datetime) -> str:
         fraction = ".%06d" % (nanos // 1000)  # noqa: UP031
     else:
         fraction = ".%09d" % nanos  # noqa: UP031
-    # %-formatting costs half of the equivalent f-string with format specs (a hot path of every encoder).
-    return "%04d-%02d-%02dT%02d:%02d:%02d%s%s" % (  # noqa: UP031
-        value.year, value.month, value.day, value.hour, value.minute, value.second, fraction, suffix,
-    )  # fmt: skip
+    # Two-digit fields from a table and one f-string of plain strings: a third faster than formatting
+    # each number (a hot path of every encoder).
+    year = value.year
+    return (
+        f"{year if year > 999 else '%04d' % year}-{_TWO_DIGITS[value.month]}-{_TWO_DIGITS[value.day]}"  # noqa: UP031
+        f"T{_TWO_DIGITS[value.hour]}:{_TWO_DIGITS[value.minute]}:{_TWO_DIGITS[value.second]}{fraction}{suffix}"
+    )

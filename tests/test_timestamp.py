@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
-from cefmt import InvalidAttributeError, Timestamp
+from cefmt import InvalidAttributeError, Timestamp, _timestamp
 from cefmt.codec import format_timestamp, parse_timestamp, to_timestamp
 
 from .strategies import timestamps
@@ -82,3 +83,58 @@ def test_text_and_pickle_round_trip(value: Timestamp) -> None:
     assert again == value and again.utcoffset() == value.utcoffset() and again.nanosecond == value.nanosecond
     copied = pickle.loads(pickle.dumps(value))
     assert type(copied) is Timestamp and copied == value and str(copied) == str(value)
+
+
+# The parser reads the common form (UTC, up to six fraction digits) through datetime.fromisoformat.
+# These strings sit next to that form, one character off in every way that matters; the parser must
+# accept exactly what the RFC 3339 pattern accepts and give the same instant either way.
+_NEAR_CANONICAL = st.lists(
+    st.sampled_from([*"0123456789-:.,TtZz +W", "\u0663", "\uff11"]), min_size=18, max_size=28
+).map("".join)
+
+
+def _reference_parse(text: str) -> tuple[datetime, int] | None:
+    match = _timestamp._RFC3339.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    nanos = int((fraction or "0")[:9].ljust(9, "0"))
+    if not zulu and (int(off_h) > 23 or int(off_m) > 59):
+        return None
+    try:
+        offset = timedelta(0) if zulu else (-1 if sign == "-" else 1) * timedelta(hours=int(off_h), minutes=int(off_m))
+        zone = timezone(offset)
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), nanos // 1000, zone)
+    except ValueError:
+        return None
+    if fraction and fraction[9:].strip("0"):  # finer than a nanosecond: refused, not rounded
+        return None
+    return moment, nanos % 1000
+
+
+@given(st.one_of(_NEAR_CANONICAL, timestamps().map(str), st.builds(
+    lambda base, cut, char: base[:cut] + char + base[cut + 1 :],
+    timestamps().map(str), st.integers(0, 27), st.sampled_from([*"0-:.,TtZz +W9", "\u0663"]),
+)))  # fmt: skip
+def test_fast_path_accepts_exactly_rfc3339(text: str) -> None:
+    expected = _reference_parse(text)
+    try:
+        parsed = parse_timestamp(text)
+    except InvalidAttributeError:
+        assert expected is None, text
+        return
+    assert expected is not None, text
+    moment, nanosecond = expected
+    assert datetime.__eq__(parsed, moment) and parsed.nanosecond == nanosecond
+    assert parsed.utcoffset() == moment.utcoffset()
+    assert parse_timestamp(str(parsed)) == parsed
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2024-05-01T12:30:45.Z", "2024-W01-1T12:30:45Z", "2024-05-01 12:30:45Z", "2024-05-01T12:30:45,123Z",
+     "2024-05-01T123045.12345Z", "2024-05-01T12:30:4\u0663Z", "2024-05-01T24:00:00Z", "2024-02-30T00:00:00Z"],
+)  # fmt: skip
+def test_fast_path_refuses_what_fromisoformat_alone_would_take(text: str) -> None:
+    with pytest.raises(InvalidAttributeError):
+        parse_timestamp(text)
