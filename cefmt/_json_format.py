@@ -78,11 +78,18 @@ def from_document(
     where: str = "event",
     limits: Limits | None = None,
 ) -> CloudEvent:
-    """Build an event from a parsed JSON object (see :func:`decode_event`)."""
+    """Build an event from a parsed JSON object (see :func:`decode_event`); ``doc`` is left as it is."""
     if type(doc) is not dict:
         raise MalformedMessageError(f"{where} must be a JSON object, got {_json_type(doc)}")
-    (DEFAULT_LIMITS if limits is None else limits).check_attribute_count(len(doc))
-    attributes = dict(doc)
+    return _from_own_document(dict(doc), extension_types, where, limits)
+
+
+def _from_own_document(
+    attributes: dict[str, Any], extension_types: Mapping[str, type] | None, where: str, limits: Limits | None
+) -> CloudEvent:
+    # from_document for a dict the decoder has just parsed: it is consumed instead of copied.
+    if len(attributes) > (DEFAULT_LIMITS if limits is None else limits).max_attribute_count:
+        (DEFAULT_LIMITS if limits is None else limits).check_attribute_count(len(attributes))
     data: Data = attributes.pop("data", None)
     encoded = attributes.pop("data_base64", None)
     if attributes.get("specversion") == "0.3":
@@ -137,7 +144,10 @@ def decode_event(
     >>> decode_event(b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}').id
     '1'
     """
-    return from_document(load_json(raw, "JSON event", limits=limits), extension_types=extension_types, limits=limits)
+    doc = load_json(raw, "JSON event", limits=limits)
+    if type(doc) is not dict:
+        raise MalformedMessageError(f"event must be a JSON object, got {_json_type(doc)}")
+    return _from_own_document(doc, extension_types, "event", limits)
 
 
 def encode_batch(events: Iterable[CloudEvent]) -> bytes:
@@ -164,7 +174,9 @@ def decode_batch(
         raise MalformedMessageError(f"a JSON batch must be an array, got {_json_type(docs)}")
     (DEFAULT_LIMITS if limits is None else limits).check_batch_length(len(docs))
     events = [
-        from_document(doc, extension_types=extension_types, where=f"batch item {index}", limits=limits)
+        _from_own_document(doc, extension_types, f"batch item {index}", limits)
+        if type(doc) is dict
+        else from_document(doc, where=f"batch item {index}")  # reports what the item is instead
         for index, doc in enumerate(docs)
     ]
     if len({event.specversion for event in events}) > 1:

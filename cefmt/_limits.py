@@ -113,24 +113,30 @@ class Limits:
     def check_json_depth(self, raw: bytes | str) -> None:
         """Raise when JSON text nests arrays and objects deeper than ``max_nesting_depth``.
 
-        Run before parsing, in time linear in the size and mostly in C. The count of ``[`` and ``{``
-        bounds the depth from above, so a document with few of them (nearly every event) costs two
-        ``count`` calls. Otherwise everything but brackets is cut out, innermost ``[]`` pairs are removed one level per
-        pass while that halves what is left, and the rest is measured exactly. Invalid JSON may be
-        misjudged here, but then the parser rejects it.
+        Run before parsing, in time linear in the size and in C: text no longer than the limit passes
+        at once; otherwise everything but quotes and brackets is cut out in one ``translate``, and a
+        document with no more ``[`` and ``{`` than the limit (nearly every event) passes. Strings are
+        dropped next, then innermost ``[]`` pairs are removed one level per pass while that halves what
+        is left, and the rest is measured exactly. Invalid JSON may be misjudged here, but then the
+        parser rejects it.
         """
         limit = self.max_nesting_depth
+        if len(raw) <= limit:  # each level takes a character at least
+            return
         if type(raw) is not bytes:
             raw = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
-        if len(raw) <= limit or raw.count(b"[") + raw.count(b"{") <= limit:
-            return
         if b"\\" in raw:  # escapes: drop escaped backslashes first, then escaped quotes
             raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
-        # Keep quotes and brackets only. Two quotes in a row bound an empty string or sit between two
-        # strings with nothing structural in between: dropping them keeps every other quote paired.
-        brackets = raw.translate(_SQUARE, _NOT_STRUCTURE).replace(b'""', b"")
-        if b'"' in brackets:
-            brackets = _STRINGS.sub(b"", brackets)
+        brackets = raw.translate(_SQUARE, _NOT_STRUCTURE)  # quotes and brackets, ``{}`` as ``[]``
+        if brackets.count(b"[") <= limit:
+            return
+        # Drop the strings. When every quote is half of a ``""`` pair (counted left to right), no
+        # string holds a bracket and the quotes can simply go; otherwise strings are cut out whole.
+        quotes = brackets.count(b'"')
+        if quotes == 2 * brackets.count(b'""'):
+            brackets = brackets.translate(None, b'"')
+        else:
+            brackets = _STRINGS.sub(b"", brackets.replace(b'""', b""))
         passes = 0
         while brackets and passes < limit:
             if b"[" * (limit + 1 - passes) in brackets:  # certainly too deep: measure a bounded prefix

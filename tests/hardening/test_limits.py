@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import cefmt
 from cefmt import DEFAULT_LIMITS, CloudEvent, InvalidAttributeError, LimitExceededError, Limits, decode
@@ -93,6 +95,35 @@ def test_depth_scan_ignores_brackets_in_strings(text: str, depth: int) -> None:
     if depth > 1:
         with pytest.raises(LimitExceededError, match=f"depth {depth} exceeds"):
             Limits(max_nesting_depth=depth - 1).check_json_depth(text.encode())
+
+
+# JSON whose strings are made of the characters the depth scan must see through.
+_TRICKY_JSON = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}"\\ab', max_size=6),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(alphabet='[]{}"\\k', max_size=4), inner, max_size=4),
+    max_leaves=60,
+)
+
+
+def _true_depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_true_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_true_depth, value.values()), default=0)
+    return 0
+
+
+@given(_TRICKY_JSON, st.integers(-2, 2), st.booleans())
+def test_depth_scan_agrees_with_the_parsed_depth(value: Any, offset: int, spaced: bool) -> None:
+    text = json.dumps(value, separators=(", ", ": ") if spaced else (",", ":"))
+    depth = _true_depth(value)
+    limit = max(depth + offset, 1)
+    if depth > limit:
+        with pytest.raises(LimitExceededError, match=f"depth {depth} exceeds"):
+            Limits(max_nesting_depth=limit).check_json_depth(text.encode())
+    else:
+        Limits(max_nesting_depth=limit).check_json_depth(text.encode())
+        Limits(max_nesting_depth=limit).check_json_depth(text)
 
 
 def test_batch_length_is_checked_before_any_event_is_built() -> None:
