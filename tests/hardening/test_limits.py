@@ -100,7 +100,9 @@ def test_depth_scan_ignores_brackets_in_strings(text: str, depth: int) -> None:
 # JSON whose strings are made of the characters the depth scan must see through.
 _TRICKY_JSON = st.recursive(
     st.none() | st.integers() | st.text(alphabet='[]{}"\\ab', max_size=6),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(alphabet='[]{}"\\k', max_size=4), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(alphabet='[]{}"\\k', max_size=4), inner, max_size=4)
+    ),
     max_leaves=60,
 )
 
