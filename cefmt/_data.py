@@ -12,6 +12,8 @@ Binary-mode bodies are bytes; what the receiver gets back is decided by ``dataco
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
 
 from ._errors import InvalidAttributeError, LimitExceededError, MalformedMessageError
@@ -26,10 +28,43 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-# Built once and reused: the keyword handling of json.dumps/json.loads costs more than small documents.
+def _not_serializable(value: object) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# Built once and reused. json.dumps and json.loads rebuild their C encoder, or match whitespace with
+# regular expressions, on every call: for an event's data that costs more than the serializing itself.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_C_ENCODE: Callable[[Any, int], list[str]] | None = (
+    None  # no C accelerator (another interpreter): JSONEncoder.encode does the same, more slowly
+    if c_make_encoder is None
+    else c_make_encoder(None, _not_serializable, c_encode_basestring, None, ":", ",", False, False, False)
+)  # fmt: skip
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-_DECODE = _DECODER.decode
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_JSON_SPACE = " \t\n\r"
+
+
+def _encode(value: Any) -> str:
+    # What _ENCODER.encode(value) returns, in one call to the C encoder built above. Without its
+    # circular-reference markers a cycle ends in RecursionError, which dump_json reports.
+    return "".join(_C_ENCODE(value, 0)) if _C_ENCODE is not None else _ENCODER.encode(value)
+
+
+def _decode(text: str) -> Any:
+    # What _DECODER.decode(text) returns: one value, surrounded by JSON whitespace only.
+    start = 0
+    if text[:1] in _JSON_SPACE and text:
+        start = len(text) - len(text.lstrip(_JSON_SPACE))
+    try:
+        value, end = _SCAN(text, start)
+    except StopIteration as exc:
+        raise json.JSONDecodeError("Expecting value", text, exc.value) from None
+    if end != len(text):
+        extra = text[end:].lstrip(_JSON_SPACE)
+        if extra:
+            raise json.JSONDecodeError("Extra data", text, len(text) - len(extra))
+    return value
 
 
 def dump_json(value: Any, what: str = "data") -> str:
@@ -39,7 +74,7 @@ def dump_json(value: Any, what: str = "data") -> str:
     '{"a":[1,"é"]}'
     """
     try:
-        return _ENCODER.encode(value)
+        return _encode(value)
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidAttributeError(what, f"is not JSON-serializable: {exc}") from exc
 
@@ -69,7 +104,7 @@ def load_json(raw: bytes | str, where: str, *, limits: Limits | None = None) -> 
             text = raw.decode("utf-8")
         else:
             text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8")
-        return _DECODE(text)
+        return _decode(text)
     except UnicodeDecodeError as exc:
         raise MalformedMessageError(f"{where} is not valid UTF-8: {exc.reason} at byte {exc.start}") from exc
     except json.JSONDecodeError as exc:
