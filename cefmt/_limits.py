@@ -116,9 +116,9 @@ class Limits:
         Run before parsing, in time linear in the size and in C: text no longer than the limit passes
         at once; otherwise everything but quotes and brackets is cut out in one ``translate``, and a
         document with no more ``[`` and ``{`` than the limit (nearly every event) passes. Strings are
-        dropped next, then innermost ``[]`` pairs are removed one level per pass while that halves what
-        is left, and the rest is measured exactly. Invalid JSON may be misjudged here, but then the
-        parser rejects it.
+        dropped next, then innermost ``[]`` pairs are removed one level per pass within a budget of
+        work linear in the size, and the rest is measured exactly. Invalid JSON may be misjudged here,
+        but then the parser rejects it.
         """
         limit = self.max_nesting_depth
         if len(raw) <= limit:  # each level takes a character at least
@@ -132,22 +132,21 @@ class Limits:
             return
         # Drop the strings. When every quote is half of a ``""`` pair (counted left to right), no
         # string holds a bracket and the quotes can simply go; otherwise strings are cut out whole.
-        quotes = brackets.count(b'"')
-        if quotes == 2 * brackets.count(b'""'):
-            brackets = brackets.translate(None, b'"')
+        unquoted = brackets.translate(None, b'"')
+        if len(brackets) - len(unquoted) == 2 * brackets.count(b'""'):
+            brackets = unquoted
         else:
             brackets = _STRINGS.sub(b"", brackets.replace(b'""', b""))
-        passes = 0
-        while brackets and passes < limit:
-            if b"[" * (limit + 1 - passes) in brackets:  # certainly too deep: measure a bounded prefix
-                depth = passes + _depth(brackets[: 1 << 20])
-                raise LimitExceededError("JSON nesting depth", max(depth, limit + 1), limit)
-            shorter = brackets.replace(b"[]", b"")
+        if b"[" * (limit + 1) in brackets:  # certainly too deep: measure a bounded prefix
+            raise LimitExceededError("JSON nesting depth", max(_depth(brackets[: 1 << 20]), limit + 1), limit)
+        # Remove the innermost pairs, one level per pass, while the passes have cost no more than four
+        # times the first one (a document deep and narrow would take as many passes as it has levels);
+        # then measure what is left.
+        passes, budget = 0, 4 * len(brackets)
+        while brackets and passes < limit and budget > 0:
+            budget -= len(brackets)
+            brackets = brackets.replace(b"[]", b"")
             passes += 1
-            slow = len(shorter) * 2 > len(brackets)
-            brackets = shorter
-            if slow:
-                break
         if not brackets:
             return
         depth = passes + _depth(brackets)
