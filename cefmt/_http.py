@@ -363,7 +363,7 @@ def detect(message: Any) -> tuple[str | None, str]:
     >>> detect(({"content-type": "application/cloudevents+json"}, b"{}"))
     (None, 'structured')
     """
-    received = read(message)
+    received = message if type(message) is Received else read(message)  # the registry reads it once
     content_type = received.content_type
     if content_type is not None:
         mode = _MODES.get(content_type) or _mode_of(content_type)
@@ -435,7 +435,7 @@ def decode_binary(
     >>> decode_binary(({"ce-specversion": "1.0", "ce-id": "1", "ce-source": "/s", "ce-type": "t"}, b"")).id
     '1'
     """
-    received = read(message, limits=limits)
+    received = message if type(message) is Received else read(message, limits=limits)
     attributes: dict[str, Any] = dict(received.attributes)
     content_type = received.content_type
     if content_type is not None:
@@ -491,7 +491,7 @@ def decode_structured(message: Any, *, limits: Limits | None = None, **options: 
 
     ``limits`` bounds the headers and body here and goes on to the format's decoder when it takes them.
     """
-    received = read(message, limits=limits)
+    received = message if type(message) is Received else read(message, limits=limits)
     codec = default_registry.find_format(_format_name(received.content_type, _STRUCTURED), "structured")
     if limits is not None and accepts_limits(codec.decode):
         options["limits"] = limits
@@ -509,7 +509,7 @@ def encode_batch(events: Iterable[CloudEvent], *, format: str = "json") -> HTTPM
 
 def decode_batch(message: Any, *, limits: Limits | None = None, **options: Any) -> list[CloudEvent]:
     """Batch mode back to a list of events; ``limits`` as for :func:`decode_structured`."""
-    received = read(message, limits=limits)
+    received = message if type(message) is Received else read(message, limits=limits)
     codec = default_registry.find_format(_format_name(received.content_type, _BATCH), "batch")
     if limits is not None and accepts_limits(codec.decode):
         options["limits"] = limits
