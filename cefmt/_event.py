@@ -333,34 +333,36 @@ def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate
     if not (type(event_id) is str and event_id.isascii() and event_id.isprintable() and event_id):
         event_id = check_nonempty_string(event_id, "id")
 
-    dataschema = pop("dataschema", None)
-    if specversion == "0.3":
-        # CloudEvents 0.3 names the schema attribute "schemaurl" (a URI-reference); the record keeps
-        # one field for both versions and the codecs write the version's own name.
-        schemaurl = pop("schemaurl", None)
-        if schemaurl is not None:
-            if dataschema is not None:
-                raise InvalidAttributeError("schemaurl", "given together with dataschema; use one")
-            dataschema = schemaurl
-        if dataschema is not None:
-            dataschema = check_uri_reference(dataschema, "schemaurl")
-        if attributes.get("datacontentencoding") is not None:
-            raise InvalidAttributeError(
-                "datacontentencoding",
-                "is applied by the codecs in spec 0.3; give the data itself (bytes for binary data)",
-            )
-    elif dataschema is not None:
-        dataschema = check_uri(dataschema, "dataschema")
-
-    subject = pop("subject", None)
-    if subject is not None and not _plain(subject):
-        subject = check_nonempty_string(subject, "subject")
     time = pop("time", None)
     if time is not None:
         time = parse_timestamp(time) if type(time) is str else to_timestamp(time, "time")
     datacontenttype = pop("datacontenttype", None)
     if datacontenttype is not None:
         datacontenttype = check_media_type(datacontenttype, "datacontenttype")
+
+    dataschema = subject = None
+    if attributes:  # most events carry nothing more: skip the lookups below for them
+        dataschema = pop("dataschema", None)
+        if specversion == "0.3":
+            # CloudEvents 0.3 names the schema attribute "schemaurl" (a URI-reference); the record
+            # keeps one field for both versions and the codecs write the version's own name.
+            schemaurl = pop("schemaurl", None)
+            if schemaurl is not None:
+                if dataschema is not None:
+                    raise InvalidAttributeError("schemaurl", "given together with dataschema; use one")
+                dataschema = schemaurl
+            if dataschema is not None:
+                dataschema = check_uri_reference(dataschema, "schemaurl")
+            if attributes.get("datacontentencoding") is not None:
+                raise InvalidAttributeError(
+                    "datacontentencoding",
+                    "is applied by the codecs in spec 0.3; give the data itself (bytes for binary data)",
+                )
+        elif dataschema is not None:
+            dataschema = check_uri(dataschema, "dataschema")
+        subject = pop("subject", None)
+        if subject is not None and not _plain(subject):
+            subject = check_nonempty_string(subject, "subject")
 
     if data is not None:
         kind = type(data)
