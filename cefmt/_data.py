@@ -20,6 +20,7 @@ from ._errors import InvalidAttributeError, LimitExceededError, MalformedMessage
 from ._event import CloudEvent, Data
 from ._limits import DEFAULT_LIMITS, Limits
 from ._media import parse_media_type
+from ._memo import Memo
 
 __all__ = ["body_to_data", "data_to_body", "dump_json", "load_json"]
 
@@ -127,7 +128,7 @@ def data_to_body(event: CloudEvent) -> bytes:
     if type(data) is bytes:
         return data
     content_type = event.datacontenttype
-    kind = _JSON if content_type is None else _BODY_KINDS.get(content_type) or _body_kind(content_type)
+    kind = _JSON if content_type is None else _BODY_KINDS[content_type]
     if kind is _JSON or type(data) is not str:  # the record pairs JSON values with JSON types
         return dump_json(data).encode("utf-8")
     charset = "utf-8" if kind is _BYTES else kind
@@ -157,7 +158,7 @@ def body_to_data(
         limits.check_message_size(body, f"size of {where}")
     if datacontenttype is None:
         return bytes(body)
-    kind = _BODY_KINDS.get(datacontenttype) or _body_kind(datacontenttype)
+    kind = _BODY_KINDS[datacontenttype]
     if kind is _JSON:
         return load_json(body, where, limits=limits)  # type: ignore[no-any-return]
     if kind is _BYTES:
@@ -169,13 +170,12 @@ def body_to_data(
 
 
 _JSON, _BYTES = "json", "bytes"  # told apart from charsets by identity
-_BODY_KINDS: dict[str, str] = {}
 
 
 def _body_kind(datacontenttype: str) -> str:
     """What a body of this content type becomes: ``_JSON``, ``_BYTES`` or the charset to decode it in."""
     media = parse_media_type(datacontenttype)
-    kind = _JSON if media.is_json else (media.charset or "utf-8") if media.is_text else _BYTES
-    if len(_BODY_KINDS) < 256:  # an application uses a handful of content types: remember them, boundedly
-        _BODY_KINDS[datacontenttype] = kind
-    return kind
+    return _JSON if media.is_json else (media.charset or "utf-8") if media.is_text else _BYTES
+
+
+_BODY_KINDS: Memo[str, str] = Memo(_body_kind)

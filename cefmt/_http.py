@@ -18,6 +18,7 @@ from ._errors import CloudEventError, InvalidAttributeError, MalformedMessageErr
 from ._event import CloudEvent
 from ._limits import DEFAULT_LIMITS, Limits, accepts_limits
 from ._media import parse_media_type
+from ._memo import Memo
 from ._registry import Codec, default_registry
 from ._timestamp import format_timestamp
 from ._types import canonical_string, coerce_extension, decode_base64
@@ -366,7 +367,7 @@ def detect(message: Any) -> tuple[str | None, str]:
     received = message if type(message) is Received else read(message)  # the registry reads it once
     content_type = received.content_type
     if content_type is not None:
-        mode = _MODES.get(content_type) or _mode_of(content_type)
+        mode = _MODES[content_type]
         if mode is not _BINARY:
             return (None, mode)
     specversion = received.attributes.get("specversion")
@@ -379,16 +380,15 @@ def detect(message: Any) -> tuple[str | None, str]:
 
 
 _BINARY = "binary"
-_MODES: dict[str, str] = {}
 
 
 def _mode_of(content_type: str) -> str:
     """The mode a Content-Type value announces (binary for anything not a CloudEvents format)."""
     essence = parse_media_type(content_type).essence
-    mode = "batch" if essence.startswith(_BATCH) else "structured" if essence.startswith(_STRUCTURED) else _BINARY
-    if len(_MODES) < 256:  # a receiver sees a handful of content types: remember them, boundedly
-        _MODES[content_type] = mode
-    return mode
+    return "batch" if essence.startswith(_BATCH) else "structured" if essence.startswith(_STRUCTURED) else _BINARY
+
+
+_MODES: Memo[str, str] = Memo(_mode_of)
 
 
 # -- binary mode ----------------------------------------------------------------------------------------
@@ -464,19 +464,15 @@ def decode_binary(
 
 
 def _format_name(content_type: str | None, prefix: str) -> str:
-    name = _FORMAT_NAMES.get((content_type, prefix))
-    if name is not None:
-        return name
     essence = parse_media_type(content_type).essence if content_type else ""
     if not essence.startswith(prefix) or len(essence) == len(prefix):
         raise MalformedMessageError(f"content type {content_type!r} is not a {prefix}FORMAT media type")
-    name = essence[len(prefix) :]
-    if len(_FORMAT_NAMES) < 256:  # a receiver sees a handful of content types: remember them, boundedly
-        _FORMAT_NAMES[(content_type, prefix)] = name
-    return name
+    return essence[len(prefix) :]
 
 
-_FORMAT_NAMES: dict[tuple[str | None, str], str] = {}
+# The event format a structured or batch Content-Type names.
+_STRUCTURED_FORMATS: Memo[str | None, str] = Memo(lambda content_type: _format_name(content_type, _STRUCTURED))
+_BATCH_FORMATS: Memo[str | None, str] = Memo(lambda content_type: _format_name(content_type, _BATCH))
 
 
 def encode_structured(event: CloudEvent, *, format: str = "json") -> HTTPMessage:
@@ -492,7 +488,7 @@ def decode_structured(message: Any, *, limits: Limits | None = None, **options: 
     ``limits`` bounds the headers and body here and goes on to the format's decoder when it takes them.
     """
     received = message if type(message) is Received else read(message, limits=limits)
-    codec = default_registry.find_format(_format_name(received.content_type, _STRUCTURED), "structured")
+    codec = default_registry.find_format(_STRUCTURED_FORMATS[received.content_type], "structured")
     if limits is not None and accepts_limits(codec.decode):
         options["limits"] = limits
     return codec.decode(received.body, **options)  # type: ignore[no-any-return]
@@ -510,7 +506,7 @@ def encode_batch(events: Iterable[CloudEvent], *, format: str = "json") -> HTTPM
 def decode_batch(message: Any, *, limits: Limits | None = None, **options: Any) -> list[CloudEvent]:
     """Batch mode back to a list of events; ``limits`` as for :func:`decode_structured`."""
     received = message if type(message) is Received else read(message, limits=limits)
-    codec = default_registry.find_format(_format_name(received.content_type, _BATCH), "batch")
+    codec = default_registry.find_format(_BATCH_FORMATS[received.content_type], "batch")
     if limits is not None and accepts_limits(codec.decode):
         options["limits"] = limits
     return codec.decode(received.body, **options)  # type: ignore[no-any-return]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
+from ._memo import Memo
+
 __all__ = ["MediaType", "is_json_media_type", "is_text_media_type", "parse_media_type"]
 
 # Charsets a text body may be decoded with. A message names its charset, so the list is closed:
@@ -75,17 +77,10 @@ def is_json_media_type(value: str | None) -> bool:
     >>> is_json_media_type("application/cloudevents+json"), is_json_media_type("text/plain")
     (True, False)
     """
-    if value is None:
-        return False
-    known = _IS_JSON.get(value)
-    if known is None:
-        known = parse_media_type(value).is_json
-        if len(_IS_JSON) < 256:  # an application uses a handful of content types: remember them, boundedly
-            _IS_JSON[value] = known
-    return known
+    return value is not None and _IS_JSON[value]
 
 
-_IS_JSON: dict[str, bool] = {}
+_IS_JSON: Memo[str, bool] = Memo(lambda value: parse_media_type(value).is_json)
 
 
 def is_text_media_type(value: str | None) -> bool:
