@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import given
+from hypothesis import strategies as st
 
 import cefmt
-from cefmt import CloudEvent, Codec, MalformedMessageError, UnknownCodecError, decode, encode
+from cefmt import CloudEvent, Codec, MalformedMessageError, UnknownCodecError, _http, decode, encode
 from cefmt.http import HTTPMessage, from_http, from_http_batch, quote_header, to_binary, to_structured, unquote_header
 
 from .conftest import vectors_dir
@@ -255,3 +256,31 @@ def test_conformance_events_through_both_modes(doc: dict[str, Any]) -> None:
     assert again == received
     structured = from_http(*to_structured(received))
     assert structured == received
+
+
+# Header dicts as servers hand them over, and as they should not: names in any case (some naming one
+# attribute twice), values with percent-encoding, quoted strings, bad escapes and lengths near a limit.
+_header_names = st.sampled_from(
+    ["ce-id", "CE-ID", "ce-source", "Ce-Source", "ce-type", "ce-x", "content-type", "Content-Type", "host", "x-ce-a"]
+)
+_header_values = st.one_of(
+    st.text(alphabet='ab %20"\\\u00e9', max_size=12),
+    st.sampled_from(["%zz", "%e2%82%ac", '"a\\"b"', '"open', "%C3%28", "plain"]),
+    st.integers(0, 40).map(lambda n: "v" * n),
+)
+
+
+@given(st.dictionaries(_header_names, _header_values, max_size=6), st.integers(1, 30))
+def test_reading_a_dict_in_bulk_matches_reading_it_pair_by_pair(headers: dict[str, str], max_length: int) -> None:
+    # A dict takes the bulk path (when its names are lower case); a list of the same pairs the general
+    # one. Both must give the same attributes, or the same error.
+    limits = cefmt.Limits(max_header_value_length=max_length)
+    outcomes = []
+    for given_headers in (headers, list(headers.items())):
+        try:
+            received = _http.read((given_headers, b""), limits=limits)
+        except cefmt.CloudEventError as exc:
+            outcomes.append((type(exc), str(exc)))
+        else:
+            outcomes.append((received.attributes, received.content_type))
+    assert outcomes[0] == outcomes[1]
