@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,13 +12,13 @@ import cefmt
 REPO = Path(__file__).resolve().parents[1]
 
 
+#: The spec's and the conformance repository's data files, vendored (``tests/vectors/SOURCES.md``).
+VECTORS = REPO / "tests" / "vectors"
+
+
 def vectors_dir() -> Path:
-    """``../shared/vectors`` beside the checkout (CI lays shared/ there), or ``$CEFMT_VECTORS``."""
-    configured = os.environ.get("CEFMT_VECTORS")
-    path = Path(configured) if configured else REPO.parent / "shared" / "vectors"
-    if not path.is_dir():
-        raise RuntimeError(f"test vectors not found at {path}; set CEFMT_VECTORS")
-    return path
+    """The vendored test vectors: the repository carries every file its tests read."""
+    return VECTORS
 
 
 @pytest.fixture

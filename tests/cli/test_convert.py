@@ -12,6 +12,7 @@ import subprocess
 import sys
 import termios
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -215,9 +216,10 @@ def test_no_progress_bar_when_piped_and_one_on_request() -> None:
 
 
 def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
-    # stderr is a pseudo-terminal; a job over the bar's one-second delay shows it.
-    source = tmp_path / "big.jsonl"
-    source.write_bytes(SAMPLE.read_bytes() * 12)
+    # stderr is a pseudo-terminal; a job over the bar's one-second delay shows it. The input comes
+    # through a FIFO that stays open for two seconds, so the job outlasts the delay on any machine.
+    source = tmp_path / "slow.jsonl"
+    os.mkfifo(source)
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal has a size
     process = subprocess.Popen(
@@ -239,8 +241,15 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
 
     reader = threading.Thread(target=drain)
     reader.start()
+    sample = SAMPLE.read_bytes()
+    with open(source, "wb") as fifo:
+        for _ in range(12):
+            fifo.write(sample)
+            fifo.flush()
+            time.sleep(0.17)
     assert process.wait(timeout=60) == 0
     reader.join(timeout=10)
     os.close(leader)
-    assert b"%|" in seen, bytes(seen)
+    # The bar (no total: a FIFO has no size) shows bytes, a rate and the events so far.
+    assert re.search(rb"\[\d\d:\d\d, [\d.]+[kMG]?B/s, [\d,]+ events\]", seen), bytes(seen)
     assert b"36000 events in, 36000 events out" in seen
