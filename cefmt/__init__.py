@@ -15,6 +15,7 @@ from ._api import codecs, decode, encode, register, unregister
 from ._errors import (
     CloudEventError,
     CodecConflictError,
+    EncodeError,
     InvalidAttributeError,
     LimitExceededError,
     MalformedMessageError,
@@ -22,6 +23,7 @@ from ._errors import (
     PluginLoadError,
     UnknownCodecError,
     UnsupportedSpecVersionError,
+    UsageError,
 )
 from ._event import SPEC_VERSIONS, CloudEvent, Data, Extensions
 from ._limits import DEFAULT_LIMITS, Limits
@@ -38,6 +40,7 @@ __all__ = [
     "CodecConflictError",
     "CodecInfo",
     "Data",
+    "EncodeError",
     "Extensions",
     "InvalidAttributeError",
     "LimitExceededError",
@@ -49,6 +52,7 @@ __all__ = [
     "Timestamp",
     "UnknownCodecError",
     "UnsupportedSpecVersionError",
+    "UsageError",
     "codecs",
     "decode",
     "default_registry",

@@ -4,30 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._event import CloudEvent
 from ._registry import CodecInfo, default_registry
 
 __all__ = ["codecs", "decode", "encode", "register", "unregister"]
 
 
-def encode(event: Any, transport: str, mode: str = "structured", **options: Any) -> Any:
-    """Encode an event (a list of events for ``mode="batch"``) for a transport or event format.
-
-    The codec is the one registered for ``(event.specversion, transport, mode)``; ``options`` go to
-    it (``format="msgpack"`` for a binding's structured mode, for example).
-
-    >>> from cefmt import CloudEvent
-    >>> headers, body = encode(CloudEvent(id="1", source="/s", type="t"), "http", "binary")
-    >>> headers["ce-id"]
-    '1'
-    """
-    if type(event) is CloudEvent:
-        key = (event.specversion, transport, mode)
-        codec = default_registry._overrides.get(key) or default_registry._loaded.get(key)
-        if codec is not None:  # the hot path: one dict lookup once a key is loaded
-            return codec.encode(event, **options)
-    return default_registry.encode(event, transport, mode, **options)
-
+#: Encode an event (a list of events for ``mode="batch"``) for a transport or event format (see
+#: :meth:`Registry.encode`); the default registry's bound method itself, so there is one dispatch path.
+encode = default_registry.encode
 
 #: Decode a message of a transport or event format (see :meth:`Registry.decode`); the default
 #: registry's bound method itself, so the call costs nothing on top of it.

@@ -12,11 +12,12 @@ Binary-mode bodies are bytes; what the receiver gets back is decided by ``dataco
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
 
-from ._errors import InvalidAttributeError, LimitExceededError, MalformedMessageError
+from ._errors import EncodeError, LimitExceededError, MalformedMessageError
 from ._event import CloudEvent, Data
 from ._limits import DEFAULT_LIMITS, Limits
 from ._media import parse_media_type
@@ -27,6 +28,31 @@ __all__ = ["body_to_data", "data_to_body", "dump_json", "load_json"]
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    # json reads 1e400 as infinity, which no encoder can write back: refused like NaN.
+    value = float(text)
+    if value - value != 0.0:
+        raise ValueError(f"the number {text[:40]} is beyond the range of a 64-bit float")
+    return value
+
+
+class _DuplicateMember(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8259 section 4: "The names within an object SHOULD be unique"; a repeated name would leave
+    # one of its values silently dropped, so it is refused, as a repeated ce- header is.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise _DuplicateMember(f"the member {name[:80]!r} appears more than once in an object")
+            seen.add(name)
+    return obj
 
 
 def _not_serializable(value: object) -> Any:
@@ -41,9 +67,13 @@ _C_ENCODE: Callable[[Any, int], list[str]] | None = (
     if c_make_encoder is None
     else c_make_encoder(None, _not_serializable, c_encode_basestring, None, ":", ",", False, False, False)
 )  # fmt: skip
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_object)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _JSON_SPACE = " \t\n\r"
+# A \u escape of a surrogate: the only way JSON text read from valid UTF-8 can give a string that is
+# not valid Unicode (a lone half of a pair). Pairs are joined by the parser into one character.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _encode(value: Any) -> str:
@@ -68,76 +98,113 @@ def _decode(text: str) -> Any:
     return value
 
 
-def dump_json(value: Any, what: str = "data") -> str:
-    """Serialize a JSON value compactly (UTF-8 text, no NaN/Infinity); a bad value is a cefmt error.
+def dump_json(value: Any, what: str = "data") -> bytes:
+    """Serialize a JSON value compactly as UTF-8 (no NaN/Infinity); what JSON cannot hold is a cefmt
+    :class:`~cefmt.EncodeError` naming ``what``.
 
     >>> dump_json({"a": [1, "é"]})
-    '{"a":[1,"é"]}'
+    b'{"a":[1,"\\xc3\\xa9"]}'
     """
     try:
-        return _encode(value)
+        return _encode(value).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EncodeError(
+            f"{what} holds a string with a lone surrogate ({exc.object[exc.start : exc.end]!r}), "
+            "which is not valid Unicode and has no UTF-8 form"
+        ) from exc
     except (TypeError, ValueError, RecursionError) as exc:
-        raise InvalidAttributeError(what, f"is not JSON-serializable: {exc}") from exc
+        raise EncodeError(f"{what} is not JSON-serializable: {exc}") from exc
 
 
-def load_json(raw: bytes | str, where: str, *, limits: Limits | None = None) -> Any:
+def load_json(raw: bytes | str, where: str, *, limits: Limits | None = None, batch: bool = False) -> Any:
     """Parse JSON text or UTF-8 bytes; invalid UTF-8, bad JSON and runaway nesting are cefmt errors.
 
-    The size and the nesting depth are checked against ``limits`` (:data:`DEFAULT_LIMITS` when
-    ``None``) before the text is decoded or parsed.
+    The size, nesting depth and container count are checked against ``limits``
+    (:data:`DEFAULT_LIMITS` when ``None``) before the text is decoded or parsed. What JSON text can
+    say but a JSON value cannot hold is refused too: an object naming a member twice, a number
+    beyond the 64-bit float range, a ``\\u`` escape of half a surrogate pair. With ``batch``, the
+    objects in the outermost array are counted against ``max_batch_length`` before parsing too.
 
     >>> load_json(b'{"a": 1}', "body")
     {'a': 1}
+    >>> load_json(b'{"a": 1, "a": 2}', "body")
+    Traceback (most recent call last):
+    ...
+    cefmt...MalformedMessageError: body is not valid JSON: the member 'a' appears more than once in an object
     """
     if limits is None:
         limits = DEFAULT_LIMITS
     size = len(raw)
     if size > limits.max_message_bytes:
         limits.check_message_size(raw, f"size of {where}")
-    if size > limits.max_nesting_depth:  # text shorter than the limit cannot nest deeper than it
+    if limits.may_exceed_json(size) or (batch and size > 2 * limits.max_batch_length):
         try:
-            limits.check_json_depth(raw)
+            limits.check_json(raw, batch=batch)
         except LimitExceededError as exc:
-            exc.at(where)
-            raise
+            raise exc.at(where) from None
     try:
         if type(raw) is bytes:
             text = raw.decode("utf-8")
         else:
             text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8")
-        return _decode(text)
+        value = _decode(text)
     except UnicodeDecodeError as exc:
         raise MalformedMessageError(f"{where} is not valid UTF-8: {exc.reason} at byte {exc.start}") from exc
     except json.JSONDecodeError as exc:
         raise MalformedMessageError(f"{where} is not valid JSON: {exc.msg} at position {exc.pos}") from exc
     except RecursionError as exc:
         raise MalformedMessageError(f"{where} is nested too deeply to parse") from exc
-    except ValueError as exc:  # NaN/Infinity, integers over the digit limit
+    except ValueError as exc:  # NaN/Infinity, huge numbers, repeated members
         raise MalformedMessageError(f"{where} is not valid JSON: {exc}") from exc
+    if type(raw) is bytes:
+        suspect = b"\\u" in raw and _SURROGATE_ESCAPE.search(raw) is not None
+    else:
+        suspect = "\\u" in text and _SURROGATE_ESCAPE_TEXT.search(text) is not None
+    if suspect:
+        _check_unicode(value, where)
+    return value
+
+
+def _check_unicode(value: Any, where: str) -> None:
+    """Refuse a parsed value holding a lone surrogate (from a ``\\u`` escape; valid UTF-8 has none)."""
+    try:
+        _encode(value).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedMessageError(
+            f"{where} holds a \\u escape of a lone surrogate ({exc.object[exc.start : exc.end]!r}), "
+            "which is not valid Unicode"
+        ) from exc
 
 
 def data_to_body(event: CloudEvent) -> bytes:
     """The event's data as a binary-mode body (``b""`` when there is none).
 
+    An event whose ``datacontenttype`` is a CloudEvents format's media type cannot travel in binary
+    mode: the receiver would take the body for the event itself. That is an :class:`~cefmt.EncodeError`.
+
     >>> data_to_body(CloudEvent(type="t", source="/s", data={"a": 1}))
     b'{"a":1}'
     """
+    content_type = event.datacontenttype
+    kind = _JSON if content_type is None else _BODY_KINDS[content_type]
+    if kind is _EVENT_FORMAT:
+        raise EncodeError(
+            f"datacontenttype {content_type!r} is a CloudEvents format, which a receiver reads as the whole "
+            "event in structured mode; send this event in structured mode, or give its data another type",
+            codec="binary mode",
+        )
     data = event.data
     if data is None:
         return b""
     if type(data) is bytes:
         return data
-    content_type = event.datacontenttype
-    kind = _JSON if content_type is None else _BODY_KINDS[content_type]
     if kind is _JSON or type(data) is not str:  # the record pairs JSON values with JSON types
-        return dump_json(data).encode("utf-8")
+        return dump_json(data)
     charset = "utf-8" if kind is _BYTES else kind
     try:
         return data.encode(charset)
     except UnicodeEncodeError as exc:
-        raise InvalidAttributeError(
-            "data", f"cannot be encoded in the declared charset {charset}: {exc.reason}"
-        ) from exc
+        raise EncodeError(f"data cannot be written in the declared charset {charset}: {exc.reason}") from exc
 
 
 def body_to_data(
@@ -159,6 +226,11 @@ def body_to_data(
     if datacontenttype is None:
         return bytes(body)
     kind = _BODY_KINDS[datacontenttype]
+    if kind is _EVENT_FORMAT:
+        raise MalformedMessageError(
+            f"a binary-mode message cannot have the content type {datacontenttype!r}: it is a CloudEvents "
+            "format, so the body would be the event itself (structured mode)"
+        )
     if kind is _JSON:
         return load_json(body, where, limits=limits)  # type: ignore[no-any-return]
     if kind is _BYTES:
@@ -169,12 +241,15 @@ def body_to_data(
         return bytes(body)
 
 
-_JSON, _BYTES = "json", "bytes"  # told apart from charsets by identity
+_JSON, _BYTES, _EVENT_FORMAT = "json", "bytes", "event format"  # told apart from charsets by identity
 
 
 def _body_kind(datacontenttype: str) -> str:
-    """What a body of this content type becomes: ``_JSON``, ``_BYTES`` or the charset to decode it in."""
+    """What a body of this content type becomes: ``_JSON``, ``_BYTES`` or the charset to decode it in;
+    ``_EVENT_FORMAT`` for a type no binary-mode body may have."""
     media = parse_media_type(datacontenttype)
+    if media.is_event_format:
+        return _EVENT_FORMAT
     return _JSON if media.is_json else (media.charset or "utf-8") if media.is_text else _BYTES
 
 

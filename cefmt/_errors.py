@@ -8,10 +8,12 @@ so code written as ``except ValueError`` keeps working.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 __all__ = [
     "CloudEventError",
     "CodecConflictError",
+    "EncodeError",
     "InvalidAttributeError",
     "LimitExceededError",
     "MalformedMessageError",
@@ -19,6 +21,7 @@ __all__ = [
     "PluginLoadError",
     "UnknownCodecError",
     "UnsupportedSpecVersionError",
+    "UsageError",
 ]
 
 
@@ -35,14 +38,27 @@ class CloudEventError(ValueError):
         super().__init__(message)
         self.location = location
 
-    def at(self, location: str) -> CloudEventError:
-        """Return this error with ``location`` prefixed (outermost first)."""
-        self.location = location if self.location is None else f"{location}, {self.location}"
-        return self
+    def at(self: _Error, location: str) -> _Error:
+        """A copy of this error with ``location`` prefixed (outermost first); this one is left as it is.
+
+        Decoders use it to say where in a message an error sits: ``raise exc.at("batch item 3") from exc``.
+
+        >>> error = MalformedMessageError("bad")
+        >>> str(error.at("batch item 3")), str(error)
+        ('batch item 3: bad', 'bad')
+        """
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.args = self.args
+        copy.location = location if self.location is None else f"{location}, {self.location}"
+        return copy
 
     def __str__(self) -> str:
         text = super().__str__()
         return text if self.location is None else f"{self.location}: {text}"
+
+
+_Error = TypeVar("_Error", bound=CloudEventError)
 
 
 class InvalidAttributeError(CloudEventError):
@@ -75,6 +91,31 @@ class UnsupportedSpecVersionError(CloudEventError):
         self.specversion = specversion
         self.supported = tuple(supported)
         super().__init__(f"unsupported specversion {_short(specversion)}; supported: {', '.join(self.supported)}")
+
+
+class UsageError(CloudEventError, TypeError):
+    """A cefmt function was called the wrong way: an argument of the wrong type, one event given to a
+    batch mode, an option a codec does not take. Also a :class:`TypeError`.
+
+    >>> issubclass(UsageError, TypeError), issubclass(UsageError, ValueError)
+    (True, True)
+    """
+
+
+class EncodeError(CloudEventError):
+    """An event is valid but a codec cannot write it: data its format cannot carry (a string with a
+    lone surrogate, a value JSON has no form for), or an attribute value the transport cannot send.
+
+    ``codec`` names the codec or step that refused (``"json"``, ``"http binary"``) when it is known.
+    The foreign exception, when there was one, is chained as ``__cause__``.
+
+    >>> str(EncodeError("data holds a lone surrogate", codec="json"))
+    'json: data holds a lone surrogate'
+    """
+
+    def __init__(self, message: str, *, codec: str | None = None) -> None:
+        self.codec = codec
+        super().__init__(message, location=codec)
 
 
 class MalformedMessageError(CloudEventError):

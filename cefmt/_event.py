@@ -10,10 +10,10 @@ from typing import Any
 import attrs
 
 from ._errors import (
-    CloudEventError,
     InvalidAttributeError,
     MissingAttributeError,
     UnsupportedSpecVersionError,
+    UsageError,
 )
 from ._media import is_json_media_type
 from ._timestamp import Timestamp, parse_timestamp, to_timestamp
@@ -151,7 +151,7 @@ class CloudEvent:
         merged: dict[str, Any] = {}
         if attributes is not None:
             if not hasattr(attributes, "items"):
-                raise CloudEventError(
+                raise UsageError(
                     f"attributes must be a mapping of attribute names to values, got {type(attributes).__name__}"
                 )
             merged.update(attributes.items())
@@ -160,7 +160,7 @@ class CloudEvent:
         extensions = kwargs.pop("extensions", None)
         if "data" in kwargs:
             if data is not None:
-                raise CloudEventError("data was given twice, positionally and as data=")
+                raise UsageError("data was given twice, positionally and as data=")
             data = kwargs.pop("data")
         merged.update(kwargs)
         if extensions is not None:

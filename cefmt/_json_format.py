@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._data import dump_json, load_json
-from ._errors import CloudEventError, MalformedMessageError
+from ._errors import CloudEventError, EncodeError, MalformedMessageError
 from ._event import CloudEvent, Data
 from ._limits import DEFAULT_LIMITS, Limits
 from ._registry import Codec
@@ -117,9 +117,9 @@ def _from_own_document(
     try:
         return CloudEvent._from_owned(attributes, data)
     except CloudEventError as exc:
-        if where != "event":
-            exc.at(where)
-        raise
+        if where == "event":
+            raise
+        raise exc.at(where) from exc.__cause__
 
 
 def encode_event(event: CloudEvent) -> bytes:
@@ -128,7 +128,7 @@ def encode_event(event: CloudEvent) -> bytes:
     >>> encode_event(CloudEvent(id="1", source="/s", type="t"))
     b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}'
     """
-    return dump_json(to_document(event)).encode("utf-8")
+    return dump_json(to_document(event))
 
 
 def decode_event(
@@ -154,8 +154,8 @@ def encode_batch(events: Iterable[CloudEvent]) -> bytes:
     """A list of events as a JSON batch (a JSON array; it may be empty)."""
     docs = [to_document(event) for event in events]
     if len({doc["specversion"] for doc in docs}) > 1:
-        raise CloudEventError("all events of a batch must have the same specversion")
-    return dump_json(docs).encode("utf-8")
+        raise EncodeError("all events of a batch must have the same specversion", codec="json")
+    return dump_json(docs)
 
 
 def decode_batch(
@@ -169,7 +169,7 @@ def decode_batch(
     >>> decode_batch(b"[]")
     []
     """
-    docs = load_json(raw, "JSON batch", limits=limits)
+    docs = load_json(raw, "JSON batch", limits=limits, batch=True)
     if type(docs) is not list:
         raise MalformedMessageError(f"a JSON batch must be an array, got {_json_type(docs)}")
     (DEFAULT_LIMITS if limits is None else limits).check_batch_length(len(docs))

@@ -12,7 +12,7 @@ Plugins apply the same record through :mod:`cefmt.codec`:
 >>> from cefmt.codec import Limits
 >>> limits = Limits(max_message_bytes=1024)
 >>> limits.check_message_size(b"{}")
->>> Limits(max_nesting_depth=2).check_json_depth(b'{"data": [[1]]}')
+>>> Limits(max_nesting_depth=2).check_json(b'{"data": [[1]]}')
 Traceback (most recent call last):
 ...
 cefmt...LimitExceededError: JSON nesting depth 3 exceeds the limit of 2
@@ -61,6 +61,10 @@ class Limits:
     * ``max_header_value_length`` (8 KiB): the value of a header cefmt reads (``ce-*``, content type).
     * ``max_attribute_count`` (256): context attributes and extensions of one event in a structured
       message.
+    * ``max_container_count`` (100 000): objects and arrays (maps and arrays in msgpack) in one
+      message, the event objects of a batch included. A container costs a Python object of 56 to
+      200 bytes whatever its size on the wire (``{}`` is two bytes of JSON, one of msgpack), so this
+      is what keeps the memory a message can claim to a small multiple of its size.
 
     >>> Limits().max_batch_length
     10000
@@ -76,6 +80,7 @@ class Limits:
     max_header_count: int = attrs.field(default=256, validator=_positive)
     max_header_value_length: int = attrs.field(default=8 * 1024, validator=_positive)
     max_attribute_count: int = attrs.field(default=256, validator=_positive)
+    max_container_count: int = attrs.field(default=100_000, validator=_positive)
 
     def check_message_size(self, message: Sized, what: str = "message size") -> None:
         """Raise :class:`~cefmt.LimitExceededError` when ``len(message)`` is over ``max_message_bytes``.
@@ -110,25 +115,47 @@ class Limits:
         if count > self.max_attribute_count:
             raise LimitExceededError("attribute count", count, self.max_attribute_count)
 
-    def check_json_depth(self, raw: bytes | str) -> None:
-        """Raise when JSON text nests arrays and objects deeper than ``max_nesting_depth``.
+    def check_container_count(self, count: int) -> None:
+        """Raise when a message holds more than ``max_container_count`` objects and arrays."""
+        if count > self.max_container_count:
+            raise LimitExceededError("container count", count, self.max_container_count)
 
-        Run before parsing, in time linear in the size and in C: text no longer than the limit passes
-        at once; otherwise everything but quotes and brackets is cut out in one ``translate``, and a
-        document with no more ``[`` and ``{`` than the limit (nearly every event) passes. Strings are
-        dropped next, then innermost ``[]`` pairs are removed one level per pass within a budget of
-        work linear in the size, and the rest is measured exactly. Invalid JSON may be misjudged here,
-        but then the parser rejects it.
+    def may_exceed_json(self, size: int) -> bool:
+        """Whether JSON text of ``size`` characters could break :meth:`check_json` at all: a level of
+        nesting takes one character at least, and an object or array two."""
+        return size > self.max_nesting_depth or size > 2 * self.max_container_count
+
+    def check_json(self, raw: bytes | str, *, batch: bool = False) -> None:
+        """Raise when JSON text nests deeper than ``max_nesting_depth`` or holds more objects and arrays
+        than ``max_container_count``; with ``batch``, also when the outermost array holds more objects
+        than ``max_batch_length`` (counted before anything is parsed).
+
+        Run before parsing, in time linear in the size and in C: text no longer than the depth limit
+        passes at once; otherwise everything but quotes and brackets is cut out in one ``translate``,
+        and a document with no more ``[`` and ``{`` than either limit (nearly every event) passes.
+        Strings are dropped next and the containers counted exactly; then innermost ``[]`` pairs are
+        removed one level per pass within a budget of work linear in the size, and the rest is measured
+        exactly. Invalid JSON may be misjudged here, but then the parser rejects it.
+
+        >>> Limits(max_container_count=2).check_json(b'{"data": [[1], "[[["]}')
+        Traceback (most recent call last):
+        ...
+        cefmt...LimitExceededError: container count 3 exceeds the limit of 2
         """
         limit = self.max_nesting_depth
-        if len(raw) <= limit:  # each level takes a character at least
+        if not self.may_exceed_json(len(raw)) and not (batch and len(raw) > 2 * self.max_batch_length):
             return
         if type(raw) is not bytes:
             raw = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
         if b"\\" in raw:  # escapes: drop escaped backslashes first, then escaped quotes
             raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
         brackets = raw.translate(_SQUARE, _NOT_STRUCTURE)  # quotes and brackets, ``{}`` as ``[]``
-        if brackets.count(b"[") <= limit:
+        openings = brackets.count(b"[")  # containers, and brackets inside strings
+        if (
+            openings <= limit
+            and openings <= self.max_container_count
+            and not (batch and openings > self.max_batch_length)
+        ):
             return
         # Drop the strings. When every quote is half of a ``""`` pair (counted left to right), no
         # string holds a bracket and the quotes can simply go; otherwise strings are cut out whole.
@@ -137,6 +164,10 @@ class Limits:
             brackets = unquoted
         else:
             brackets = _STRINGS.sub(b"", brackets.replace(b'""', b""))
+        if openings > self.max_container_count:
+            self.check_container_count(brackets.count(b"["))
+        if batch and openings > self.max_batch_length:
+            self.check_batch_length(_items_at_depth_two(brackets))
         if b"[" * (limit + 1) in brackets:  # certainly too deep: measure a bounded prefix
             raise LimitExceededError("JSON nesting depth", max(_depth(brackets[: 1 << 20]), limit + 1), limit)
         # Remove the innermost pairs, one level per pass, while the passes have cost no more than four
@@ -158,6 +189,13 @@ def _depth(brackets: bytes) -> int:
     # After i brackets the depth is 2 * (openings so far) - i: weights 2 and 0, summed in C.
     depth: int = max(map(operator.sub, itertools.accumulate(brackets.translate(_WEIGHTS)), itertools.count(1)))
     return depth
+
+
+def _items_at_depth_two(brackets: bytes) -> int:
+    # The objects and arrays directly inside the outermost array: openings that reach depth 2. The
+    # depth after bracket i is 2 * (openings so far) - i, as in _depth; everything runs in C.
+    depths = map(operator.sub, itertools.accumulate(brackets.translate(_WEIGHTS)), itertools.count(1))
+    return sum(map(operator.and_, map((2).__eq__, depths), map((0x5B).__eq__, brackets)))
 
 
 #: The limits a decoder applies when it is given ``limits=None``.

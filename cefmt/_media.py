@@ -37,6 +37,15 @@ class MediaType(NamedTuple):
         return self.essence in ("application/json", "text/json") or self.essence.endswith("+json")
 
     @property
+    def is_event_format(self) -> bool:
+        """A CloudEvents format's own media type (``application/cloudevents+json``, a batch type ...).
+
+        A binding reads such a Content-Type as "the whole event is in the body" (structured or batch
+        mode), so it cannot also be the type of an event's data in binary mode.
+        """
+        return self.essence.startswith(("application/cloudevents+", "application/cloudevents-batch+"))
+
+    @property
     def charset(self) -> str | None:
         """The Python codec for the ``charset`` parameter when it is one cefmt decodes, else ``None``."""
         value = self.param("charset")

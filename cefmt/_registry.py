@@ -10,7 +10,7 @@ raise :class:`~cefmt.CodecConflictError`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -18,10 +18,12 @@ import attrs
 from ._errors import (
     CloudEventError,
     CodecConflictError,
+    EncodeError,
     MalformedMessageError,
     PluginLoadError,
     UnknownCodecError,
     UnsupportedSpecVersionError,
+    UsageError,
 )
 
 __all__ = ["ENTRY_POINT_GROUP", "Codec", "CodecInfo", "Key", "Registry", "default_registry"]
@@ -242,15 +244,28 @@ class Registry:
     # -- encode / decode ---------------------------------------------------------------------------------
 
     def encode(self, event: Any, transport: str, mode: str = "structured", **options: Any) -> Any:
-        """Encode ``event`` (or a list of events for batch modes) with the codec for its spec version."""
-        if mode == "batch" and hasattr(event, "specversion"):
-            raise CloudEventError("a batch mode encodes an iterable of events; wrap one event in a list")
-        if hasattr(event, "specversion"):
-            specversion = event.specversion
+        """Encode ``event`` (or a list of events for batch modes) with the codec for its spec version.
+
+        >>> from cefmt import CloudEvent
+        >>> headers, body = default_registry.encode(CloudEvent(id="1", source="/s", type="t"), "http", "binary")
+        >>> headers["ce-id"]
+        '1'
+        """
+        specversion = getattr(event, "specversion", None)
+        if specversion is not None:
+            if mode == "batch":
+                raise UsageError("a batch mode encodes an iterable of events; wrap one event in a list")
+        elif isinstance(event, (str, bytes, Mapping)) or not isinstance(event, Iterable):
+            raise UsageError(
+                f"encode takes an event, or an iterable of events for a batch mode; got {type(event).__name__}"
+            )
         else:  # a batch: any iterable of events, all of one spec version
             event = list(event)
             specversion = _batch_specversion(event)
-        return self.lookup(specversion, transport, mode).encode(event, **options)
+        codec = self._overrides.get((specversion, transport, mode)) or self._loaded.get((specversion, transport, mode))
+        if codec is None:
+            codec = self.lookup(specversion, transport, mode)
+        return codec.encode(event, **options)
 
     def decode(
         self, message: Any, transport: str, mode: str | None = None, *, specversion: str | None = None,
@@ -365,9 +380,12 @@ class Registry:
 
 
 def _batch_specversion(events: Iterable[Any]) -> str:
-    versions = {event.specversion for event in events}
+    try:
+        versions = {event.specversion for event in events}
+    except AttributeError as exc:
+        raise UsageError(f"a batch holds events; it holds {exc.obj.__class__.__name__}") from None
     if len(versions) > 1:
-        raise CloudEventError(f"a batch must hold events of one specversion, got {', '.join(sorted(versions))}")
+        raise EncodeError(f"a batch must hold events of one specversion, got {', '.join(sorted(versions))}")
     return versions.pop() if versions else "1.0"
 
 

@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from ._errors import InvalidAttributeError
+from ._errors import InvalidAttributeError, UsageError
 
 __all__ = ["Timestamp", "format_timestamp", "parse_timestamp", "to_timestamp"]
 
@@ -44,7 +44,10 @@ class Timestamp(datetime):
     """An aware ``datetime`` with nanosecond precision and a fixed UTC offset.
 
     ``nanosecond`` holds the digits below the microsecond (0-999), as pandas does; ``str()`` gives the
-    canonical RFC 3339 text. Equality and ordering compare instants, nanoseconds included.
+    canonical RFC 3339 text. Equality and ordering compare instants, nanoseconds included. Adding a
+    ``timedelta``, ``replace()`` and ``astimezone()`` keep the nanoseconds; the difference of two
+    Timestamps is a ``timedelta``, which stops at microseconds. A Timestamp always has a UTC offset:
+    datetime's constructors that would make one without (``Timestamp.now()``, ``utcnow()``) refuse.
 
     >>> t = Timestamp.parse("2018-04-05T17:31:00.123456789+02:00")
     >>> t.microsecond, t.nanosecond, str(t)
@@ -58,6 +61,10 @@ class Timestamp(datetime):
         self = super().__new__(cls, *args, **kwargs)
         if not 0 <= nanosecond <= 999:
             raise ValueError("nanosecond must be in 0..999")
+        if self.utcoffset() is None:
+            # datetime's own constructors (now(), today(), combine(), fromisoformat() ...) come here
+            # too: a result without an offset is refused, with the way to get one.
+            raise UsageError("a Timestamp names its UTC offset: give tzinfo (Timestamp.now(timezone.utc), say)")
         self._nanosecond = nanosecond
         return self
 
@@ -86,6 +93,44 @@ class Timestamp(datetime):
 
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
         return self.__reduce__()
+
+    # datetime's methods that build a new datetime from this one know nothing of the nanoseconds: each
+    # is overridden to carry them.
+
+    def replace(self, *args: Any, nanosecond: int | None = None, **kwargs: Any) -> Timestamp:
+        """A copy with fields replaced, as ``datetime.replace``; ``nanosecond`` is kept unless given.
+
+        >>> str(Timestamp.parse("2018-04-05T17:31:00.123456789Z").replace(year=2020))
+        '2020-04-05T17:31:00.123456789Z'
+        """
+        base = datetime(
+            self.year,
+            self.month,
+            self.day,
+            self.hour,
+            self.minute,
+            self.second,
+            self.microsecond,
+            self.tzinfo,
+            fold=self.fold,
+        ).replace(*args, **kwargs)
+        return Timestamp(
+            base.year, base.month, base.day, base.hour, base.minute, base.second, base.microsecond, base.tzinfo,
+            fold=base.fold, nanosecond=self._nanosecond if nanosecond is None else nanosecond,
+        )  # fmt: skip
+
+    def astimezone(self, tz: tzinfo | None = None) -> Timestamp:
+        """The same instant in another zone (the local one without ``tz``), nanoseconds kept.
+
+        >>> from datetime import timezone
+        >>> str(Timestamp.parse("2018-04-05T17:31:00.123456789+02:00").astimezone(timezone.utc))
+        '2018-04-05T15:31:00.123456789Z'
+        """
+        base = datetime.astimezone(self, tz)
+        return Timestamp(
+            base.year, base.month, base.day, base.hour, base.minute, base.second, base.microsecond, base.tzinfo,
+            fold=base.fold, nanosecond=self._nanosecond,
+        )  # fmt: skip
 
     def __add__(self, other: timedelta) -> Timestamp:
         result = datetime.__add__(self, other)

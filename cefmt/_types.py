@@ -49,9 +49,16 @@ _URI_CHARS = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2
 # The same without percent-encoded octets: one character class, four times faster than the alternation.
 _URI_PLAIN = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]*")
 
-# RFC 2046 / RFC 7231 section 3.1.1.1: media-type = type "/" subtype *( OWS ";" OWS parameter ).
+# RFC 9110 section 8.3.1: media-type = type "/" subtype parameters, where (section 5.6.6)
+# parameters = *( OWS ";" OWS [ parameter ] ), parameter = name "=" ( token / quoted-string ).
+# Only ASCII: obs-text (octets over 0x7F) is opaque to HTTP and has no form in a header that every
+# client can send, so a datacontenttype keeps to what any binding's Content-Type can carry.
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_MEDIA_TYPE = re.compile(f"{_TOKEN}/{_TOKEN}(?:[ \\t]*;.*)?", re.DOTALL)
+_QUOTED = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e]|\\[\t \x21-\x7e])*"'
+# Written so that each space has one place to go: an ambiguous pattern backtracks exponentially.
+_PARAMETER = f"[ \\t]*;(?:[ \\t]*{_TOKEN}=(?:{_TOKEN}|{_QUOTED}))?"
+# No whitespace at either end: HTTP strips it from a field value, so it would not come back.
+_MEDIA_TYPE = re.compile(f"{_TOKEN}/{_TOKEN}(?:{_PARAMETER})*")
 
 # Media types already checked: most applications send a handful, each in every message.
 _KNOWN_MEDIA_TYPES: set[str] = set()
@@ -125,7 +132,9 @@ def check_media_type(value: object, attribute: str) -> str:
         return value
     text = check_nonempty_string(value, attribute)
     if not _MEDIA_TYPE.fullmatch(text):
-        raise InvalidAttributeError(attribute, "is not an RFC 2046 media type (type/subtype)", value)
+        raise InvalidAttributeError(
+            attribute, "is not a media type (RFC 9110 section 8.3.1: type/subtype; parameters, ASCII only)", value
+        )
     if len(_KNOWN_MEDIA_TYPES) < 256:  # an application uses a handful: remember them, boundedly
         _KNOWN_MEDIA_TYPES.add(text)
     return text

@@ -22,6 +22,7 @@ from __future__ import annotations
 from ._data import body_to_data, data_to_body, dump_json, load_json
 from ._errors import (
     CloudEventError,
+    EncodeError,
     InvalidAttributeError,
     LimitExceededError,
     MalformedMessageError,
@@ -51,6 +52,7 @@ __all__ = [
     "CloudEventError",
     "Codec",
     "Data",
+    "EncodeError",
     "ExtensionValue",
     "Extensions",
     "InvalidAttributeError",

@@ -32,6 +32,7 @@ from cefmt import (
     InvalidAttributeError,
     Limits,
     MalformedMessageError,
+    UsageError,
 )
 from cefmt.codec import (
     Codec,
@@ -151,7 +152,7 @@ def _record_key(event: CloudEvent, key: bytes | str | None, key_mapper: KeyMappe
     # "Every implementation MUST, by default, map the user provided record key to the Kafka record key."
     if key_mapper is not None:
         if key is not None:
-            raise CloudEventError("give the record key either as key= or through key_mapper=, not both")
+            raise UsageError("give the record key either as key= or through key_mapper=, not both")
         key = key_mapper(event)
     if key is None or type(key) is bytes:
         return key
@@ -159,7 +160,7 @@ def _record_key(event: CloudEvent, key: bytes | str | None, key_mapper: KeyMappe
         return key.encode("utf-8")
     if isinstance(key, (bytearray, memoryview)):
         return bytes(key)
-    raise CloudEventError(f"a Kafka record key must be bytes, str or None, got {type(key).__name__}")
+    raise UsageError(f"a Kafka record key must be bytes, str or None, got {type(key).__name__}")
 
 
 # -- reading whatever a consumer hands over ----------------------------------------------------------------
@@ -357,8 +358,10 @@ def detect(message: Any) -> tuple[str | None, str]:
 
 def _body(event: CloudEvent) -> bytes | None:
     # Section 3.2.2: "the Kafka representation of a CloudEvent with no data is a Kafka message with no
-    # value". The body rule shared with every binding (cefmt.codec.data_to_body) does the rest.
-    return None if event.data is None else data_to_body(event)
+    # value". The body rule shared with every binding (cefmt.codec.data_to_body) does the rest, and
+    # refuses a content type that cannot travel in binary mode, data or not.
+    body = data_to_body(event)
+    return None if event.data is None else body
 
 
 def encode_binary(

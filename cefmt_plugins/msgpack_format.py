@@ -34,6 +34,7 @@ from cefmt import (
     DEFAULT_LIMITS,
     CloudEvent,
     CloudEventError,
+    EncodeError,
     InvalidAttributeError,
     LimitExceededError,
     Limits,
@@ -200,8 +201,36 @@ def to_document(event: CloudEvent) -> dict[str, Any]:
 def _pack(value: Any) -> bytes:
     try:
         return msgpack.packb(value, use_bin_type=True, datetime=False, strict_types=False)  # type: ignore[no-any-return]
-    except (TypeError, ValueError, OverflowError) as exc:  # UnicodeEncodeError is a ValueError
-        raise InvalidAttributeError("data", f"cannot be written as msgpack: {exc}") from exc
+    except UnicodeEncodeError as exc:
+        raise EncodeError(
+            f"data holds a string with a lone surrogate ({exc.object[exc.start : exc.end]!r}), which is not valid "
+            "Unicode and has no UTF-8 form",
+            codec="msgpack",
+        ) from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise EncodeError(f"data cannot be written as msgpack: {exc}", codec="msgpack") from exc
+
+
+class _TooManyContainers(ValueError):
+    pass
+
+
+def _counting_hooks(budget: int) -> dict[str, Any]:
+    """Unpacker hooks that count maps and arrays as msgpack builds them and stop past ``budget``.
+
+    msgpack spends one byte on an empty map and Python 64 on the dict, so a message's containers are
+    what its memory can be multiplied by; counted only when the message is large enough to matter.
+    """
+    count = 0
+
+    def counted(container: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count > budget:
+            raise _TooManyContainers
+        return container
+
+    return {"object_hook": counted, "list_hook": counted}
 
 
 def _resolve(limits: Limits | None, max_size: int | None) -> Limits:
@@ -244,12 +273,19 @@ def _unpack(raw: bytes, limits: Limits, what: str) -> Any:
         length = _length(raw, 0x80, b"\xde\xdf")
         if length is not None and length > limits.max_attribute_count:
             limits.check_attribute_count(length)
+    # Each map or array takes a byte at least: only a message longer than the budget can exceed it.
+    hooks = _counting_hooks(limits.max_container_count) if size > limits.max_container_count else {}
     try:
         # Every length limit is the message's own size: nothing inside can claim more than was sent.
         return msgpack.unpackb(
             raw, raw=False, strict_map_key=True, timestamp=0, use_list=True, ext_hook=_ext_hook,
             max_str_len=size, max_bin_len=size, max_array_len=size, max_map_len=size // 2, max_ext_len=size,
+            **hooks,
         )  # fmt: skip
+    except _TooManyContainers:
+        raise LimitExceededError(
+            "container count", limits.max_container_count + 1, limits.max_container_count
+        ) from None
     except msgpack.ExtraData as exc:
         raise MalformedMessageError(f"msgpack {what} has {len(exc.extra)} bytes after its end") from exc
     except msgpack.StackError as exc:
@@ -308,9 +344,9 @@ def from_document(
                     attributes[name] = coerce_extension(value, kind, name)
         return CloudEvent.from_attributes(attributes, data)
     except CloudEventError as exc:
-        if where != "event":
-            exc.at(where)
-        raise
+        if where == "event":
+            raise
+        raise exc.at(where) from exc.__cause__
 
 
 def encode_event(event: CloudEvent) -> bytes:
@@ -358,7 +394,7 @@ def encode_batch(events: Iterable[CloudEvent]) -> bytes:
     """
     docs = [to_document(event) for event in events]
     if len({doc["specversion"] for doc in docs}) > 1:
-        raise CloudEventError("all events of a batch must have the same specversion")
+        raise EncodeError("all events of a batch must have the same specversion", codec="msgpack")
     return _pack(docs)
 
 

@@ -1,4 +1,5 @@
-"""Atheris fuzz targets: one per registered decoder ``TRANSPORT-MODE``, found through ``cefmt.codecs()``.
+"""Atheris fuzz targets: one per registered decoder ``TRANSPORT-MODE`` and one per encoder
+``encode-TRANSPORT-MODE``, found through ``cefmt.codecs()``.
 
 Run one target (the corpus folder is read and grown)::
 
@@ -7,7 +8,10 @@ Run one target (the corpus folder is read and grown)::
 ``python fuzz/run.py`` runs every target for a set time; ``--smoke`` runs each for a few thousand inputs.
 A bug is any exception that is not a :class:`cefmt.CloudEventError`, a hang (``-timeout``) or runaway
 memory (``-rss_limit_mb``). Binding targets read their input as a message: header lines
-``name:value`` up to a blank line, then the body (see :func:`to_message`).
+``name:value`` up to a blank line, then the body (see :func:`to_message`). Encoder targets read their
+input as the makings of an event (:func:`build_event`: any text, surrogates and control characters
+included, any data value, extensions of every type); what is built must encode, and what encodes must
+decode again, or fail with a cefmt error.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ if __name__ == "__main__":
         import cefmt_plugins.msgpack_format  # noqa: F401
 else:
     import cefmt
+    import cefmt.codec
 
 from cefmt_plugins.kafka import KafkaMessage  # already imported, and instrumented, when fuzzing
 
@@ -38,8 +43,92 @@ def formats() -> set[str]:
 
 
 def targets() -> list[str]:
-    """``TRANSPORT-MODE`` for every registered decoder (spec versions share one target)."""
-    return sorted({f"{t}-{m}" for _, t, m in (info.key for info in cefmt.codecs() if info.error is None)})
+    """``TRANSPORT-MODE`` for every registered decoder and ``encode-TRANSPORT-MODE`` for every encoder
+    (spec versions share one target)."""
+    keys = {f"{t}-{m}" for _, t, m in (info.key for info in cefmt.codecs() if info.error is None)}
+    return sorted(keys | {f"encode-{key}" for key in keys})
+
+
+class _Reader:
+    """Fuzz bytes read as small choices, text and numbers; reads past the end give zeros."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.at = 0
+
+    def byte(self) -> int:
+        value = self.data[self.at] if self.at < len(self.data) else 0
+        self.at += 1
+        return value
+
+    def text(self) -> str:
+        # UTF-16 code units, so lone surrogates and every control character can come out.
+        size = self.byte() % 12
+        raw = bytes(self.byte() for _ in range(2 * size))
+        return raw.decode("utf-16-le", "surrogatepass")
+
+    def number(self) -> Any:
+        kind = self.byte() % 5
+        raw = int.from_bytes(bytes(self.byte() for _ in range(8)), "big", signed=True)
+        return [raw, raw >> 40, raw * 10**20, raw / 7.0, float("nan") if raw % 2 else float("inf")][kind]
+
+    def value(self, depth: int = 0) -> Any:
+        kind = self.byte() % (9 if depth < 4 else 6)
+        if kind == 0:
+            return None
+        if kind == 1:
+            return bool(self.byte() % 2)
+        if kind == 2:
+            return self.number()
+        if kind in (3, 4):
+            return self.text()
+        if kind == 5:
+            return bytes(self.byte() for _ in range(self.byte() % 8))
+        if kind in (6, 7):
+            return [self.value(depth + 1) for _ in range(self.byte() % 4)]
+        return {self.text(): self.value(depth + 1) for _ in range(self.byte() % 4)}
+
+
+_CONTENT_TYPES = [None, "application/json", "text/plain", "text/plain; charset=us-ascii", "application/octet-stream",
+                  "application/xml", "application/cloudevents+json", "text/csv; charset=latin-1"]  # fmt: skip
+
+
+def build_event(data: bytes) -> cefmt.CloudEvent | None:
+    """An event made from fuzz bytes, or ``None`` when what they describe is refused (a cefmt error)."""
+    read = _Reader(data)
+    attributes: dict[str, Any] = {"id": read.text(), "source": read.text() or "/s", "type": read.text()}
+    attributes["specversion"] = "0.3" if read.byte() % 4 == 0 else "1.0"
+    attributes["datacontenttype"] = _CONTENT_TYPES[read.byte() % len(_CONTENT_TYPES)]
+    for name in ("subject", "dataschema", "time"):
+        if read.byte() % 3 == 0:
+            attributes[name] = read.text()
+    for index in range(read.byte() % 4):
+        attributes[f"ext{index}"] = read.value(depth=4)
+    try:
+        return cefmt.CloudEvent(attributes, read.value())
+    except cefmt.CloudEventError:
+        return None
+
+
+def make_encode_target(name: str) -> Any:
+    transport, _, mode = name.removeprefix("encode-").rpartition("-")
+
+    def test_one_input(data: bytes) -> None:
+        event = build_event(data)
+        if event is None:
+            return
+        value: Any = [event] if mode == "batch" else event
+        try:
+            message = cefmt.encode(value, transport, mode)
+        except cefmt.CloudEventError:
+            return
+        # What an encoder writes, its own decoder reads: a cefmt error here is a bug too. Except bytes
+        # under a JSON type in binary mode: those are sent as they are, as JSON the caller serialized.
+        if mode == "binary" and type(event.data) is bytes and cefmt.codec.is_json_media_type(event.datacontenttype):
+            return
+        cefmt.decode(message, transport, mode)
+
+    return test_one_input
 
 
 def to_message(transport: str, data: bytes) -> Any:
@@ -99,7 +188,7 @@ def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in targets():
         sys.exit(f"usage: targets.py TARGET [libFuzzer options]; targets: {', '.join(targets())}")
     name = sys.argv.pop(1)
-    atheris.Setup(sys.argv, make_target(name))
+    atheris.Setup(sys.argv, make_encode_target(name) if name.startswith("encode-") else make_target(name))
     atheris.Fuzz()
 
 

@@ -37,6 +37,11 @@ JSON_BODIES: list[Any] = [
     pytest.param(EVENT + b',"subject":"a\\u0000b"}', id="nul-in-string"),
     pytest.param(EVENT + b',"time":"2018-04-05T17:31:00Z' + b"0" * 10_000 + b'"}', id="long-time"),
     pytest.param(b"[" + EVENT + b"}," + b"7]", id="batch-with-a-number"),
+    pytest.param(EVENT + b',"id":"2"}', id="duplicate-attribute"),
+    pytest.param(EVENT + b',"data":{"a":1,"a":2}}', id="duplicate-data-member"),
+    pytest.param(EVENT + b',"data":1e400}', id="number-beyond-float"),
+    pytest.param(EVENT + b',"data":"\\ud800"}', id="lone-surrogate-escape"),
+    pytest.param(EVENT + b',"data":[' + b"{}," * 200_000 + b"{}]}", id="200k-empty-objects"),
 ]
 
 

@@ -126,4 +126,4 @@ SHAPES: dict[str, Shape] = {
 
 def dump_line(doc: dict[str, Any]) -> bytes:
     """A JSON document as one line of UTF-8 (with its newline)."""
-    return dump_json(doc, "message").encode("utf-8") + b"\n"
+    return dump_json(doc, "message") + b"\n"

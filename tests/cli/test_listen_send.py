@@ -143,14 +143,17 @@ def test_send_reports_rejected_requests_and_bad_records(mixed: Path, listeners: 
     assert "7 events in 7 requests: 7 accepted, 0 rejected; 0 skipped, 5 dead-lettered" in sent.stderr.decode()
     assert len(dead.read_text().splitlines()) == 5
 
-    # A receiver that refuses: the events are sent, each refusal is reported, the exit status is 1.
+    # An event binary mode cannot carry (its data type claims to be a CloudEvents format, so a receiver
+    # would read the body as the event) is refused before anything is sent; the exit status is 1.
     refusing = tmp_path / "refused.jsonl"
     refusing.write_text(
         '{"specversion":"1.0","id":"1","source":"/s","type":"t","data":"x","datacontenttype":"application/cloudevents+avro"}\n'
     )
     sent = run("send", listener.url, str(refusing), "--mode", "binary")
     assert sent.returncode == 1
-    assert "request 1: HTTP 415: no installed codec reads the event format 'avro'" in sent.stderr.decode()
+    assert "record 1: binary mode: datacontenttype 'application/cloudevents+avro' is a CloudEvents format" in (
+        sent.stderr.decode()
+    )
     listener.process.send_signal(signal.SIGTERM)
     assert listener.finish() == 0
 

@@ -61,7 +61,7 @@ def examples() -> dict[str, str]:
         "UnknownCodecError": _raise(
             lambda: encode(CloudEvent(id="1", source="/s", type="t"), "pigeon", "binary")
         ).split("; available:")[0],
-        "CloudEventError": _raise(
+        "EncodeError": _raise(
             lambda: encode(
                 [
                     CloudEvent(id="1", source="/s", type="t"),
@@ -71,6 +71,7 @@ def examples() -> dict[str, str]:
                 "batch",
             )
         ),
+        "UsageError": _raise(lambda: encode(CloudEvent(id="1", source="/s", type="t"), "json", "batch")),
     }
     found.update(_plugin_errors())
     return found

@@ -90,11 +90,11 @@ def test_nesting_depth_is_checked_before_parsing() -> None:
 )  # fmt: skip
 def test_depth_scan_ignores_brackets_in_strings(text: str, depth: int) -> None:
     json.loads(text)  # the examples are valid JSON
-    Limits(max_nesting_depth=max(depth, 1)).check_json_depth(text)
-    Limits(max_nesting_depth=max(depth, 1)).check_json_depth(text.encode())
+    Limits(max_nesting_depth=max(depth, 1)).check_json(text)
+    Limits(max_nesting_depth=max(depth, 1)).check_json(text.encode())
     if depth > 1:
         with pytest.raises(LimitExceededError, match=f"depth {depth} exceeds"):
-            Limits(max_nesting_depth=depth - 1).check_json_depth(text.encode())
+            Limits(max_nesting_depth=depth - 1).check_json(text.encode())
 
 
 # JSON whose strings are made of the characters the depth scan must see through.
@@ -122,10 +122,10 @@ def test_depth_scan_agrees_with_the_parsed_depth(value: Any, offset: int, spaced
     limit = max(depth + offset, 1)
     if depth > limit:
         with pytest.raises(LimitExceededError, match=f"depth {depth} exceeds"):
-            Limits(max_nesting_depth=limit).check_json_depth(text.encode())
+            Limits(max_nesting_depth=limit).check_json(text.encode())
     else:
-        Limits(max_nesting_depth=limit).check_json_depth(text.encode())
-        Limits(max_nesting_depth=limit).check_json_depth(text)
+        Limits(max_nesting_depth=limit).check_json(text.encode())
+        Limits(max_nesting_depth=limit).check_json(text)
 
 
 def test_batch_length_is_checked_before_any_event_is_built() -> None:
