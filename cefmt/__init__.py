@@ -25,9 +25,10 @@ from ._errors import (
     UnsupportedSpecVersionError,
     UsageError,
 )
-from ._event import SPEC_VERSIONS, CloudEvent, Data, Extensions
+from ._event import CloudEvent, Data, Extensions
 from ._limits import DEFAULT_LIMITS, Limits
 from ._registry import ENTRY_POINT_GROUP, Codec, CodecInfo, Registry, default_registry
+from ._spec import SPEC_VERSIONS
 from ._timestamp import Timestamp
 
 __all__ = [

@@ -22,6 +22,7 @@ from ._event import CloudEvent, Data
 from ._limits import DEFAULT_LIMITS, Limits
 from ._media import parse_media_type
 from ._memo import Memo
+from ._pure import PURE
 
 __all__ = ["body_to_data", "data_to_body", "dump_json", "load_json"]
 
@@ -62,11 +63,25 @@ def _not_serializable(value: object) -> Any:
 # Built once and reused. json.dumps and json.loads rebuild their C encoder, or match whitespace with
 # regular expressions, on every call: for an event's data that costs more than the serializing itself.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-_C_ENCODE: Callable[[Any, int], list[str]] | None = (
-    None  # no C accelerator (another interpreter): JSONEncoder.encode does the same, more slowly
-    if c_make_encoder is None
-    else c_make_encoder(None, _not_serializable, c_encode_basestring, None, ":", ",", False, False, False)
-)  # fmt: skip
+
+
+def _c_encoder() -> Callable[[Any, int], list[str]] | None:
+    """The C encoder json.dumps builds, made once; ``None`` (JSONEncoder.encode, the same output, more
+    slowly) when there is none, when CEFMT_PURE is set, or when its private signature has changed and
+    it no longer writes what JSONEncoder does."""
+    if PURE or c_make_encoder is None:
+        return None
+    try:
+        encode = c_make_encoder(None, _not_serializable, c_encode_basestring, None, ":", ",", False, False, False)
+        sample = {"a": [1, -2.5, '\u00e9\n"', True, None, {"b": 10**20}], "": ""}
+        if "".join(encode(sample, 0)) != _ENCODER.encode(sample):
+            return None
+    except Exception:  # noqa: BLE001 - any failure of a private interface means: use the public one
+        return None
+    return encode  # type: ignore[no-any-return]
+
+
+_C_ENCODE = _c_encoder()
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_object)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _JSON_SPACE = " \t\n\r"
@@ -186,8 +201,8 @@ def data_to_body(event: CloudEvent) -> bytes:
     b'{"a":1}'
     """
     content_type = event.datacontenttype
-    kind = _JSON if content_type is None else _BODY_KINDS[content_type]
-    if kind is _EVENT_FORMAT:
+    kind, charset = _AS_JSON if content_type is None else _BODY_KINDS[content_type]
+    if kind == _EVENT_FORMAT:
         raise EncodeError(
             f"datacontenttype {content_type!r} is a CloudEvents format, which a receiver reads as the whole "
             "event in structured mode; send this event in structured mode, or give its data another type",
@@ -198,9 +213,8 @@ def data_to_body(event: CloudEvent) -> bytes:
         return b""
     if type(data) is bytes:
         return data
-    if kind is _JSON or type(data) is not str:  # the record pairs JSON values with JSON types
+    if kind == _JSON or type(data) is not str:  # the record pairs JSON values with JSON types
         return dump_json(data)
-    charset = "utf-8" if kind is _BYTES else kind
     try:
         return data.encode(charset)
     except UnicodeEncodeError as exc:
@@ -225,32 +239,37 @@ def body_to_data(
         limits.check_message_size(body, f"size of {where}")
     if datacontenttype is None:
         return bytes(body)
-    kind = _BODY_KINDS[datacontenttype]
-    if kind is _EVENT_FORMAT:
+    kind, charset = _BODY_KINDS[datacontenttype]
+    if kind == _JSON:
+        return load_json(body, where, limits=limits)  # type: ignore[no-any-return]
+    if kind == _TEXT:
+        try:
+            return bytes(body).decode(charset)
+        except UnicodeDecodeError:
+            return bytes(body)
+    if kind == _EVENT_FORMAT:
         raise MalformedMessageError(
             f"a binary-mode message cannot have the content type {datacontenttype!r}: it is a CloudEvents "
             "format, so the body would be the event itself (structured mode)"
         )
-    if kind is _JSON:
-        return load_json(body, where, limits=limits)  # type: ignore[no-any-return]
-    if kind is _BYTES:
-        return bytes(body)
-    try:
-        return bytes(body).decode(kind)
-    except UnicodeDecodeError:
-        return bytes(body)
+    return bytes(body)
 
 
-_JSON, _BYTES, _EVENT_FORMAT = "json", "bytes", "event format"  # told apart from charsets by identity
+# What a body of a content type is: JSON, text (in a charset), bytes, or not allowed in binary mode.
+_JSON, _TEXT, _BYTES, _EVENT_FORMAT = range(4)
+_AS_JSON = (_JSON, "utf-8")
 
 
-def _body_kind(datacontenttype: str) -> str:
-    """What a body of this content type becomes: ``_JSON``, ``_BYTES`` or the charset to decode it in;
-    ``_EVENT_FORMAT`` for a type no binary-mode body may have."""
+def _body_kind(datacontenttype: str) -> tuple[int, str]:
+    """The kind of body a content type declares, and the charset its text is in (UTF-8 by default)."""
     media = parse_media_type(datacontenttype)
     if media.is_event_format:
-        return _EVENT_FORMAT
-    return _JSON if media.is_json else (media.charset or "utf-8") if media.is_text else _BYTES
+        return (_EVENT_FORMAT, "utf-8")
+    if media.is_json:
+        return _AS_JSON
+    if media.is_text:
+        return (_TEXT, media.charset or "utf-8")
+    return (_BYTES, "utf-8")
 
 
-_BODY_KINDS: Memo[str, str] = Memo(_body_kind)
+_BODY_KINDS: Memo[str, tuple[int, str]] = Memo(_body_kind)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,9 @@ from ._errors import (
     UsageError,
 )
 from ._media import is_json_media_type
+from ._memo import Memo
+from ._pure import PURE
+from ._spec import SPEC_VERSIONS, SPECS
 from ._timestamp import Timestamp, parse_timestamp, to_timestamp
 from ._types import (
     ExtensionValue,
@@ -29,9 +33,6 @@ from ._types import (
 )
 
 __all__ = ["SPEC_VERSIONS", "CloudEvent", "Data", "Extensions"]
-
-#: The spec versions cefmt implements, newest first.
-SPEC_VERSIONS = ("1.0", "0.3")
 
 #: What ``CloudEvent.data`` holds: nothing, raw bytes, text, or a JSON value.
 Data = None | bytes | str | dict[str, Any] | list[Any] | int | float | bool
@@ -203,8 +204,12 @@ class CloudEvent:
             if value is None:
                 raise KeyError(name)
             return value
-        if name == "schemaurl" and self.specversion == "0.3" and self.dataschema is not None:
-            return self.dataschema
+        field = SPECS[self.specversion].field_name(name)
+        if field != name:  # the version's own name for a field (0.3: schemaurl)
+            value = getattr(self, field)
+            if value is None:
+                raise KeyError(name)
+            return value
         return self.extensions[name]
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -277,6 +282,9 @@ class CloudEvent:
         return f"CloudEvent({', '.join(parts)})"
 
 
+_URI_CHECKS = {"URI": check_uri, "URI-reference": check_uri_reference}
+
+
 def _plain(value: object) -> bool:
     """Whether ``value`` is a non-empty printable ASCII ``str``: a valid String with no further check."""
     return type(value) is str and value.isascii() and value.isprintable() and value != ""
@@ -291,9 +299,8 @@ def _new_id() -> str:
 
 
 # Sources that passed the URI-reference check. A stream's events come from few producers, so most
-# checks become one dict lookup; the bound keeps a stream of ever-new sources from growing it.
-_VALID_SOURCES: dict[str, None] = {}
-_VALID_SOURCES_MAX = 4096
+# checks become one dict lookup.
+_SOURCES: Memo[str, str] = Memo(lambda source: check_uri_reference(source, "source"), size=4096)
 
 
 def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate_id: bool) -> None:
@@ -322,11 +329,7 @@ def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate
     event_type = pop("type", None)
     if event_type is None:
         raise MissingAttributeError("type", specversion)
-    if type(source) is not str or source not in _VALID_SOURCES:
-        source = check_uri_reference(source, "source")
-        if len(_VALID_SOURCES) >= _VALID_SOURCES_MAX:
-            _VALID_SOURCES.clear()
-        _VALID_SOURCES[source] = None
+    source = _SOURCES[source] if type(source) is str else check_uri_reference(source, "source")
     # _plain(), spelled out: the call would cost a quarter of the checks on every event built.
     if not (type(event_type) is str and event_type.isascii() and event_type.isprintable() and event_type):
         event_type = check_nonempty_string(event_type, "type")
@@ -342,24 +345,24 @@ def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate
 
     dataschema = subject = None
     if attributes:  # most events carry nothing more: skip the lookups below for them
+        spec = SPECS[specversion]
         dataschema = pop("dataschema", None)
-        if specversion == "0.3":
-            # CloudEvents 0.3 names the schema attribute "schemaurl" (a URI-reference); the record
-            # keeps one field for both versions and the codecs write the version's own name.
-            schemaurl = pop("schemaurl", None)
-            if schemaurl is not None:
+        # The record keeps one field for the schema; a version may name it otherwise (0.3: schemaurl),
+        # and the codecs write the version's own name.
+        name = spec.wire_name("dataschema")
+        if name != "dataschema":
+            renamed = pop(name, None)
+            if renamed is not None:
                 if dataschema is not None:
-                    raise InvalidAttributeError("schemaurl", "given together with dataschema; use one")
-                dataschema = schemaurl
-            if dataschema is not None:
-                dataschema = check_uri_reference(dataschema, "schemaurl")
-            if attributes.get("datacontentencoding") is not None:
-                raise InvalidAttributeError(
-                    "datacontentencoding",
-                    "is applied by the codecs in spec 0.3; give the data itself (bytes for binary data)",
-                )
-        elif dataschema is not None:
-            dataschema = check_uri(dataschema, "dataschema")
+                    raise InvalidAttributeError(name, "given together with dataschema; use one")
+                dataschema = renamed
+        if dataschema is not None:
+            dataschema = _URI_CHECKS[spec.types[name]](dataschema, name)
+        if spec.data_encoding is not None and attributes.get(spec.data_encoding) is not None:
+            raise InvalidAttributeError(
+                spec.data_encoding,
+                f"is applied by the codecs in spec {specversion}; give the data itself (bytes for binary data)",
+            )
         subject = pop("subject", None)
         if subject is not None and not _plain(subject):
             subject = check_nonempty_string(subject, "subject")
@@ -407,10 +410,36 @@ def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate
     _set_data(event, data)
 
 
-# The slots' own setters: half the cost of object.__setattr__ on the frozen class, for every event built.
+def _setters() -> dict[str, Callable[[CloudEvent, Any], None]]:
+    """Each field's setter for a record under construction: its slot's own ``__set__``, half the cost
+    of ``object.__setattr__`` on the frozen class for every event built. Read from ``attrs.fields``, and
+    checked on a scratch record: where attrs no longer stores a field in a plain slot, the setter falls
+    back to ``object.__setattr__`` (what attrs itself uses for frozen classes)."""
+    setters: dict[str, Callable[[CloudEvent, Any], None]] = {}
+    probe = CloudEvent.__new__(CloudEvent)
+    for field in attrs.fields(CloudEvent):
+        descriptor = CloudEvent.__dict__.get(field.name)
+        setter = getattr(descriptor, "__set__", None)
+        try:
+            if setter is None or PURE:
+                raise AttributeError(field.name)
+            setter(probe, field.name)
+            if getattr(probe, field.name) != field.name:
+                raise AttributeError(field.name)
+        except (AttributeError, TypeError):
+            setter = functools.partial(_set_plainly, name=field.name)
+        setters[field.name] = setter
+    return setters
+
+
+def _set_plainly(event: CloudEvent, value: Any, *, name: str) -> None:
+    object.__setattr__(event, name, value)
+
+
+_SETTERS = _setters()
 _set_id, _set_source, _set_type, _set_specversion, _set_datacontenttype = (
-    CloudEvent.__dict__[name].__set__ for name in ("id", "source", "type", "specversion", "datacontenttype")
+    _SETTERS[name] for name in ("id", "source", "type", "specversion", "datacontenttype")
 )
 _set_dataschema, _set_subject, _set_time, _set_extensions, _set_data = (
-    CloudEvent.__dict__[name].__set__ for name in ("dataschema", "subject", "time", "extensions", "data")
+    _SETTERS[name] for name in ("dataschema", "subject", "time", "extensions", "data")
 )

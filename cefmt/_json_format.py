@@ -8,64 +8,48 @@ CloudEvents JSON Event Format 1.0: attributes are members of one JSON object, ty
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
+from ._binding import batch_specversion, event_from_members, typed_attributes
 from ._data import dump_json, load_json
-from ._errors import CloudEventError, EncodeError, MalformedMessageError
+from ._errors import MalformedMessageError
 from ._event import CloudEvent, Data
 from ._limits import DEFAULT_LIMITS, Limits
 from ._registry import Codec
-from ._timestamp import Timestamp, format_timestamp
-from ._types import canonical_string, coerce_extension, decode_base64
+from ._spec import SPECS
+from ._timestamp import format_timestamp
+from ._types import canonical_string, decode_base64
 
 __all__ = ["batch", "decode_batch", "decode_event", "encode_batch", "encode_event", "structured"]
 
 MEDIA_TYPE = "application/cloudevents+json"
 BATCH_MEDIA_TYPE = "application/cloudevents-batch+json"
 
-_OPTIONAL = ("datacontenttype", "dataschema", "subject")
-
-
-def context_members(event: CloudEvent, timestamp: Callable[[Timestamp], Any]) -> dict[str, Any]:
-    """The core context attributes as members of an event document, in the order formats write them.
-
-    Spec 0.3 names ``dataschema`` ``schemaurl``; ``time`` is written by ``timestamp`` (text for JSON, a
-    native type for a binary format). Extensions and data are the format's own business.
-
-    >>> context_members(CloudEvent(id="1", source="/s", type="t", subject="x"), str)
-    {'specversion': '1.0', 'id': '1', 'source': '/s', 'type': 't', 'subject': 'x'}
-    """
-    doc: dict[str, Any] = {
-        "specversion": event.specversion, "id": event.id, "source": event.source, "type": event.type,
-    }  # fmt: skip
-    if event.datacontenttype is not None:
-        doc["datacontenttype"] = event.datacontenttype
-    if event.dataschema is not None:
-        doc["schemaurl" if event.specversion == "0.3" else "dataschema"] = event.dataschema
-    if event.subject is not None:
-        doc["subject"] = event.subject
-    if event.time is not None:
-        doc["time"] = timestamp(event.time)
-    return doc
-
 
 def to_document(event: CloudEvent) -> dict[str, Any]:
-    """The event as a JSON-ready ``dict`` (what :func:`encode_event` serializes)."""
-    legacy = event.specversion == "0.3"
-    doc = context_members(event, format_timestamp)
+    """The event as a JSON-ready ``dict`` (what :func:`encode_event` serializes).
+
+    >>> to_document(CloudEvent(id="1", source="/s", type="t", raw=b"Ma", data=b"\\x00"))
+    {'specversion': '1.0', 'id': '1', 'source': '/s', 'type': 't', 'raw': 'TWE=', 'data_base64': 'AA=='}
+    """
+    doc: dict[str, Any] = typed_attributes(event)
+    if event.time is not None:
+        doc["time"] = format_timestamp(event.time)
     for name, value in event.extensions._items.items():
         kind = type(value)
-        doc[name] = value if kind is str or kind is int or kind is bool else canonical_string(value)
+        if not (kind is str or kind is int or kind is bool):  # JSON has no Binary or Timestamp
+            doc[name] = canonical_string(value)
     data = event.data
     if data is not None:
         if type(data) is bytes:
+            spec = SPECS[event.specversion]
             encoded = canonical_string(data)
-            if legacy:
-                doc["datacontentencoding"] = "base64"
+            if spec.base64_member is not None:
+                doc[spec.base64_member] = encoded
+            else:  # 0.3: Base64 text in data, marked by datacontentencoding
+                doc[cast(str, spec.data_encoding)] = "base64"
                 doc["data"] = encoded
-            else:
-                doc["data_base64"] = encoded
         else:
             doc["data"] = data
     return doc
@@ -85,41 +69,26 @@ def from_document(
 
 
 def _from_own_document(
-    attributes: dict[str, Any], extension_types: Mapping[str, type] | None, where: str, limits: Limits | None
+    members: dict[str, Any], extension_types: Mapping[str, type] | None, where: str, limits: Limits | None
 ) -> CloudEvent:
     # from_document for a dict the decoder has just parsed: it is consumed instead of copied.
-    if len(attributes) > (DEFAULT_LIMITS if limits is None else limits).max_attribute_count:
-        (DEFAULT_LIMITS if limits is None else limits).check_attribute_count(len(attributes))
-    data: Data = attributes.pop("data", None)
-    encoded = attributes.pop("data_base64", None)
-    if attributes.get("specversion") == "0.3":
-        extensions = attributes.pop("extensions", None)
+    if len(members) > (DEFAULT_LIMITS if limits is None else limits).max_attribute_count:
+        (DEFAULT_LIMITS if limits is None else limits).check_attribute_count(len(members))
+    data: Data = members.pop("data", None)
+    spec = SPECS.get(members.get("specversion"))  # type: ignore[arg-type]
+    if spec is not None and spec.base64_member is None and "extensions" in members:
+        extensions = members.pop("extensions")
         if isinstance(extensions, dict):  # the 0.3 schema allowed a bag of extensions
             for name, value in extensions.items():
-                attributes.setdefault(name, value)
-        encoding = attributes.pop("datacontentencoding", None)
-        if encoding is not None:
-            if encoding != "base64":
-                raise MalformedMessageError(f"{where}: datacontentencoding {encoding!r} is not supported")
-            if data is not None:
-                data = decode_base64(data, f"{where} member 'data'")
-        if encoded is not None:
-            raise MalformedMessageError(f"{where}: data_base64 is not a CloudEvents 0.3 member")
-    elif encoded is not None:
+                members.setdefault(name, value)
+    encoded = members.pop("data_base64", None)
+    if encoded is not None:
+        if spec is not None and spec.base64_member != "data_base64":
+            raise MalformedMessageError(f"{where}: data_base64 is not a CloudEvents {spec.version} member")
         if data is not None:
             raise MalformedMessageError(f"{where} has both data and data_base64; at most one is allowed")
         data = decode_base64(encoded, f"{where} member 'data_base64'")
-    if extension_types:
-        for name, kind in extension_types.items():
-            value = attributes.get(name)
-            if value is not None:
-                attributes[name] = coerce_extension(value, kind, name)
-    try:
-        return CloudEvent._from_owned(attributes, data)
-    except CloudEventError as exc:
-        if where == "event":
-            raise
-        raise exc.at(where) from exc.__cause__
+    return event_from_members(members, data, where=where, extension_types=extension_types)
 
 
 def encode_event(event: CloudEvent) -> bytes:
@@ -151,11 +120,10 @@ def decode_event(
 
 
 def encode_batch(events: Iterable[CloudEvent]) -> bytes:
-    """A list of events as a JSON batch (a JSON array; it may be empty)."""
-    docs = [to_document(event) for event in events]
-    if len({doc["specversion"] for doc in docs}) > 1:
-        raise EncodeError("all events of a batch must have the same specversion", codec="json")
-    return dump_json(docs)
+    """A list of events of one spec version as a JSON batch (a JSON array; it may be empty)."""
+    events = list(events)
+    batch_specversion(events)
+    return dump_json([to_document(event) for event in events])
 
 
 def decode_batch(
@@ -179,8 +147,7 @@ def decode_batch(
         else from_document(doc, where=f"batch item {index}")  # reports what the item is instead
         for index, doc in enumerate(docs)
     ]
-    if len({event.specversion for event in events}) > 1:
-        raise MalformedMessageError("all events of a batch must have the same specversion")
+    batch_specversion(events, MalformedMessageError)
     return events
 
 

@@ -7,9 +7,9 @@ nesting depth of JSON before the parser recurses, the length of a batch before i
 A message over a limit raises :class:`~cefmt.LimitExceededError`, which names the limit, the value
 found and the maximum.
 
-Plugins apply the same record through :mod:`cefmt.codec`:
+Plugins apply the same record (``cefmt.Limits``):
 
->>> from cefmt.codec import Limits
+>>> from cefmt import Limits
 >>> limits = Limits(max_message_bytes=1024)
 >>> limits.check_message_size(b"{}")
 >>> Limits(max_nesting_depth=2).check_json(b'{"data": [[1]]}')
@@ -23,14 +23,14 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from collections.abc import Callable, Sized
+from collections.abc import Sized
 from typing import Any
 
 import attrs
 
 from ._errors import InvalidAttributeError, LimitExceededError
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "accepts_limits"]
+__all__ = ["DEFAULT_LIMITS", "Limits"]
 
 
 def _positive(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
@@ -200,32 +200,3 @@ def _items_at_depth_two(brackets: bytes) -> int:
 
 #: The limits a decoder applies when it is given ``limits=None``.
 DEFAULT_LIMITS = Limits()
-
-
-_TAKES_LIMITS: dict[Any, bool] = {}
-
-
-def accepts_limits(decode: Callable[..., Any]) -> bool:
-    """Whether a decoder takes ``limits=`` (by name or through ``**options``); the answer is cached.
-
-    Bindings pass a caller's limits on to an event format's decoder only when it takes them: a
-    third-party format written without limits still works (the binding checks the message size itself).
-
-    >>> accepts_limits(lambda raw, *, limits=None: raw), accepts_limits(lambda raw: raw)
-    (True, False)
-    """
-    known = _TAKES_LIMITS.get(decode)
-    if known is None:
-        import inspect  # noqa: PLC0415 - costly to import; needed once per decoder, never at import time
-
-        try:
-            parameters = inspect.signature(decode).parameters.values()
-        except (TypeError, ValueError):  # no signature to read
-            known = False
-        else:
-            known = any(
-                p.kind is p.VAR_KEYWORD or (p.name == "limits" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
-                for p in parameters
-            )
-        _TAKES_LIMITS[decode] = known
-    return known

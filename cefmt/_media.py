@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import NamedTuple
 
 from ._memo import Memo
@@ -63,13 +62,16 @@ class MediaType(NamedTuple):
         )
 
 
-@lru_cache(maxsize=256)
 def parse_media_type(value: str) -> MediaType:
     """Parse a ``Content-Type`` value leniently; parameters keep their value, quotes removed.
 
     >>> parse_media_type('Text/Plain; Charset="utf-8"').param("charset")
     'utf-8'
     """
+    return _PARSED[value]
+
+
+def _parse(value: str) -> MediaType:
     essence, _, rest = value.partition(";")
     params: list[tuple[str, str]] = []
     while rest:
@@ -78,6 +80,9 @@ def parse_media_type(value: str) -> MediaType:
         if eq:
             params.append((name.strip().lower(), raw.strip().strip('"')))
     return MediaType(essence.strip().lower(), tuple(params))
+
+
+_PARSED: Memo[str, MediaType] = Memo(_parse)
 
 
 def is_json_media_type(value: str | None) -> bool:

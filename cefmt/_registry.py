@@ -9,22 +9,25 @@ raise :class:`~cefmt.CodecConflictError`.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._binding import batch_specversion
 from ._errors import (
     CloudEventError,
     CodecConflictError,
-    EncodeError,
     MalformedMessageError,
     PluginLoadError,
     UnknownCodecError,
     UnsupportedSpecVersionError,
     UsageError,
 )
+from ._spec import SPEC_VERSIONS
 
 __all__ = ["ENTRY_POINT_GROUP", "Codec", "CodecInfo", "Key", "Registry", "default_registry"]
 
@@ -91,6 +94,10 @@ class Registry:
     """Codecs by key. :data:`cefmt.default_registry` serves the module-level functions; make your own
     ``Registry()`` for isolation (tests, or an application that must not see every installed plugin).
 
+    A registry hands itself to the codecs it calls that ask for it (a ``registry`` parameter on
+    ``encode`` or ``decode``): that is how a binding's structured mode finds the event formats of the
+    registry that called it, never of another.
+
     >>> reg = Registry(group="cefmt.example-none")
     >>> reg.register("1.0", "memo", "binary", Codec(encode=lambda e: e.id, decode=lambda m: m))
     >>> reg.lookup("1.0", "memo", "binary").encode.__name__
@@ -104,8 +111,10 @@ class Registry:
         self._malformed: list[tuple[str, str]] = []
         self._loaded: dict[Key, Codec] = {}
         self._overrides: dict[Key, Codec] = {}
+        # What dispatch calls, per key: the codec with this registry bound in where it asks for one.
+        # Filled on first use; emptied whenever what is registered changes.
+        self._bound: dict[Key, Codec] = {}
         self._detectors: dict[str, tuple[Callable[[Any], tuple[str | None, str]], Callable[..., Any] | None]] = {}
-        self._formats: dict[tuple[str, str], Codec] = {}
         self._defaults: dict[tuple[str, str], str] = {}
 
     # -- discovery -------------------------------------------------------------------------------------
@@ -136,14 +145,18 @@ class Registry:
             self._providers = found
             return found
 
+    def _forget(self) -> None:
+        # Everything worked out from what is registered. Called with the lock held.
+        self._bound = {}
+        self._detectors = {}
+        self._defaults = {}
+
     def refresh(self) -> None:
         """Forget discovered entry points and loaded codecs (run-time registrations stay)."""
         with self._lock:
             self._providers = None
-            self._loaded.clear()
-            self._detectors.clear()
-            self._formats.clear()
-            self._defaults.clear()
+            self._loaded = {}
+            self._forget()
 
     # -- registration ----------------------------------------------------------------------------------
 
@@ -155,18 +168,38 @@ class Registry:
         key = (specversion, transport.lower(), mode.lower())
         checked = _check_codec(codec, key, _RUNTIME, _RUNTIME)
         with self._lock:
-            self._overrides[key] = checked
-            self._detectors.pop(key[1], None)
-            self._formats.clear()
-            self._defaults.clear()
+            self._overrides = {**self._overrides, key: checked}
+            self._forget()
 
     def unregister(self, specversion: str, transport: str, mode: str) -> None:
         """Remove a run-time registration (entry points for the key become visible again)."""
+        key = (specversion, transport.lower(), mode.lower())
         with self._lock:
-            self._overrides.pop((specversion, transport.lower(), mode.lower()), None)
-            self._detectors.pop(transport.lower(), None)
-            self._formats.clear()
-            self._defaults.clear()
+            self._overrides = {k: v for k, v in self._overrides.items() if k != key}
+            self._forget()
+
+    @contextlib.contextmanager
+    def overriding(self, codecs: Mapping[Key, Any] | None = None) -> Iterator[Registry]:
+        """Register ``codecs`` for the length of a ``with`` block; on leaving it, the run-time
+        registrations are as they were before (whatever was registered or removed inside).
+
+        >>> reg = Registry(group="cefmt.example-none")
+        >>> with reg.overriding({("1.0", "memo", "binary"): Codec(encode=str, decode=str)}):
+        ...     reg.keys()
+        [('1.0', 'memo', 'binary')]
+        >>> reg.keys()
+        []
+        """
+        with self._lock:
+            saved = self._overrides
+        try:
+            for (specversion, transport, mode), codec in (codecs or {}).items():
+                self.register(specversion, transport, mode, codec)
+            yield self
+        finally:
+            with self._lock:
+                self._overrides = saved
+                self._forget()
 
     # -- lookup ----------------------------------------------------------------------------------------
 
@@ -192,20 +225,40 @@ class Registry:
         if len(providers) > 1:
             raise CodecConflictError(key, [f"{p.distribution} ({p.target})" for p in providers])
         provider = providers[0]
+        assert provider.entry_point is not None
+        # Imported without the lock held: a plugin whose import uses this registry from another thread
+        # must not wait for us. Two threads may import at once; the import system serializes them.
+        try:
+            loaded = provider.entry_point.load()
+        except Exception as exc:
+            raise PluginLoadError(key, provider.distribution, provider.target, f"{type(exc).__name__}: {exc}") from exc
+        codec = _check_codec(loaded, key, provider.distribution, provider.target)
         with self._lock:
-            codec = self._loaded.get(key)
-            if codec is not None:
-                return codec
-            assert provider.entry_point is not None
-            try:
-                loaded = provider.entry_point.load()
-            except Exception as exc:
-                raise PluginLoadError(
-                    key, provider.distribution, provider.target, f"{type(exc).__name__}: {exc}"
-                ) from exc
-            codec = _check_codec(loaded, key, provider.distribution, provider.target)
-            self._loaded[key] = codec
-            return codec
+            return self._loaded.setdefault(key, codec)
+
+    def _dispatch(self, key: Key) -> Codec:
+        """The codec for ``key`` as dispatch calls it: this registry bound in where it asks for one,
+        and ``limits=`` dropped for a decoder that does not take it."""
+        codec = self.lookup(*key)
+        bound = _bind(codec, self)
+        with self._lock:
+            if self._overrides.get(key, codec) is codec:  # not changed meanwhile
+                self._bound = {**self._bound, key: bound}
+        return bound
+
+    def find_format(self, name: str, mode: str = "structured", specversion: str | None = None) -> Codec:
+        """The event format ``name`` for ``mode`` (structured or batch), as bindings call it: its
+        ``encode`` and ``decode`` already have this registry, and its ``media_type`` is filled in
+        (``application/cloudevents+NAME`` unless the format names its own).
+
+        Without ``specversion`` any registered version's codec is returned: a format's decoder reads
+        the spec version from the document itself.
+
+        >>> default_registry.find_format("json").media_type
+        'application/cloudevents+json'
+        """
+        key = (specversion or self._default_version(name, mode), name, mode)
+        return self._bound.get(key) or self._dispatch(key)
 
     def keys(self) -> list[Key]:
         """Every registered key, sorted (metadata only: nothing is imported)."""
@@ -261,10 +314,9 @@ class Registry:
             )
         else:  # a batch: any iterable of events, all of one spec version
             event = list(event)
-            specversion = _batch_specversion(event)
-        codec = self._overrides.get((specversion, transport, mode)) or self._loaded.get((specversion, transport, mode))
-        if codec is None:
-            codec = self.lookup(specversion, transport, mode)
+            specversion = batch_specversion(event)
+        key = (specversion, transport, mode)
+        codec = self._bound.get(key) or self._dispatch(key)
         return codec.encode(event, **options)
 
     def decode(
@@ -296,44 +348,29 @@ class Registry:
                     found = None
             specversion = specversion or found or self._default_version(transport, mode)
         key = (specversion, transport, mode)
-        codec = self._overrides.get(key) or self._loaded.get(key)
+        codec = self._bound.get(key)
         if codec is None:
-            if key not in self._discover():
+            if key not in self._overrides and key not in self._discover():
                 versions = [k[0] for k in self.keys() if k[1] == transport and k[2] == mode]
                 if versions:  # the transport and mode exist; the message's version does not
                     raise UnsupportedSpecVersionError(specversion, versions)
-            codec = self.lookup(*key)
+            codec = self._dispatch(key)
         return codec.decode(message, **options)
-
-    def find_format(self, name: str, mode: str = "structured", specversion: str | None = None) -> Codec:
-        """The event-format codec ``name`` for ``mode``; bindings use it for structured and batch modes.
-
-        Without ``specversion`` any registered version's codec is returned: a format's decoder reads the
-        spec version from the document itself.
-        """
-        if specversion is not None:
-            return self.lookup(specversion, name, mode)
-        codec = self._formats.get((name, mode))
-        if codec is None:
-            codec = self.lookup(self._default_version(name, mode), name, mode)
-            self._formats[(name, mode)] = codec
-        return codec
 
     def _default_version(self, transport: str, mode: str) -> str:
         version = self._defaults.get((transport, mode))
         if version is None:
-            version = self._defaults[(transport, mode)] = self._find_default_version(transport, mode)
+            version = self._find_default_version(transport, mode)
+            with self._lock:
+                self._defaults = {**self._defaults, (transport, mode): version}
         return version
 
     def _find_default_version(self, transport: str, mode: str) -> str:
         # The message's own spec version is read by the decoder (structured modes carry it inside);
         # any registered version's codec for this transport and mode can start the work.
-        for version in ("1.0", "0.3"):
-            if (version, transport, mode) in self._overrides or (
-                version,
-                transport,
-                mode,
-            ) in self._discover():
+        registered = set(self._overrides) | set(self._discover())
+        for version in SPEC_VERSIONS:
+            if (version, transport, mode) in registered:
                 return version
         candidates = [k for k in self.keys() if k[1] == transport and k[2] == mode]
         if not candidates:
@@ -362,31 +399,71 @@ class Registry:
                 errors.append(exc)
                 continue
             if codec.detect is not None:
-                found = self._detectors[transport] = (codec.detect, codec.prepare)
+                found = (codec.detect, codec.prepare)
+                break
+        else:
+            if errors and required:
+                raise errors[0]
+            found = (_cannot_detect(transport, sorted({k[2] for k in keys})), None)
+            if errors:  # a plugin failed to load: try it again next time
                 return found
-        if errors and required:
-            raise errors[0]
-        modes = ", ".join(sorted({k[2] for k in keys}))
-
-        def cannot_detect(message: Any) -> tuple[str | None, str]:
-            raise MalformedMessageError(
-                f"no {transport} codec can tell the mode of a message; pass mode= (one of {modes})"
-            )
-
-        if errors:
-            return (cannot_detect, None)
-        found = self._detectors[transport] = (cannot_detect, None)
+        with self._lock:
+            self._detectors = {**self._detectors, transport: found}
         return found
 
 
-def _batch_specversion(events: Iterable[Any]) -> str:
+def _cannot_detect(transport: str, modes: list[str]) -> Callable[[Any], tuple[str | None, str]]:
+    def cannot_detect(message: Any) -> tuple[str | None, str]:
+        raise MalformedMessageError(
+            f"no {transport} codec can tell the mode of a message; pass mode= (one of {', '.join(modes)})"
+        )
+
+    return cannot_detect
+
+
+def _takes(function: Callable[..., Any], name: str) -> bool:
+    """Whether ``function`` accepts the keyword ``name`` (by name, or through ``**options``)."""
+    import inspect  # noqa: PLC0415 - costly to import; needed once per codec loaded, never at import
+
     try:
-        versions = {event.specversion for event in events}
-    except AttributeError as exc:
-        raise UsageError(f"a batch holds events; it holds {exc.obj.__class__.__name__}") from None
-    if len(versions) > 1:
-        raise EncodeError(f"a batch must hold events of one specversion, got {', '.join(sorted(versions))}")
-    return versions.pop() if versions else "1.0"
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # no signature to read
+        return False
+    return any(
+        p.kind is p.VAR_KEYWORD or (p.name == name and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+        for p in parameters
+    )
+
+
+def _bind(codec: Codec, registry: Registry) -> Codec:
+    """``codec`` as a registry calls it: ``registry=`` given to a function that names that parameter,
+    ``limits=`` not given to a decoder that does not take it (the binding checked sizes itself)."""
+    encode, decode = codec.encode, codec.decode
+    if _names(encode, "registry"):
+        encode = functools.partial(encode, registry=registry)
+    if _names(decode, "registry"):
+        decode = functools.partial(decode, registry=registry)
+    if not _takes(codec.decode, "limits"):
+        decode = _ignoring_limits(decode)
+    return attrs.evolve(codec, encode=encode, decode=decode, media_type=codec.media_type)
+
+
+def _names(function: Callable[..., Any], name: str) -> bool:
+    """Whether ``function`` has a parameter called ``name`` (``**options`` does not count here: a codec
+    asks for the registry by name)."""
+    import inspect  # noqa: PLC0415 - see _takes
+
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _ignoring_limits(decode: Callable[..., Any]) -> Callable[..., Any]:
+    def without_limits(message: Any, *, limits: Any = None, **options: Any) -> Any:
+        return decode(message, **options)
+
+    return without_limits
 
 
 def _check_codec(obj: Any, key: Key, distribution: str, target: str) -> Codec:

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from ._errors import InvalidAttributeError, UsageError
+from ._memo import Memo
+from ._pure import PURE
 
 __all__ = ["Timestamp", "format_timestamp", "parse_timestamp", "to_timestamp"]
 
@@ -28,16 +30,15 @@ _UTC = timezone.utc
 _MINUTE = timedelta(minutes=1)
 _new_datetime = datetime.__new__
 _fromisoformat = datetime.fromisoformat
-_FAST_ISO = sys.version_info >= (3, 11)  # fromisoformat reads "Z" from 3.11 on
-_ZONES: dict[int, timezone] = {0: _UTC}
+_FAST_ISO = sys.version_info >= (3, 11) and not PURE  # fromisoformat reads "Z" from 3.11 on
+# Offsets in minutes, each zone made once: at most 2,879 exist, so the memo keeps them all.
+_ZONES: Memo[int, timezone] = Memo(lambda minutes: timezone(timedelta(minutes=minutes)), size=3000)
+_ZONES[0] = _UTC
 _TWO_DIGITS = tuple("%02d" % n for n in range(100))  # noqa: UP031
 
 
 def _zone(minutes: int) -> timezone:
-    zone = _ZONES.get(minutes)
-    if zone is None:
-        zone = _ZONES[minutes] = timezone(timedelta(minutes=minutes))
-    return zone
+    return _ZONES[minutes]
 
 
 class Timestamp(datetime):
@@ -209,8 +210,10 @@ def parse_timestamp(text: str, attribute: str = "time") -> Timestamp:
         except ValueError:
             pass
         else:
-            # A datetime's pickle state builds the subclass in one C call.
-            stamp = _new_datetime(Timestamp, *parsed.__reduce__()[1])
+            stamp = _new_datetime(
+                Timestamp, parsed.year, parsed.month, parsed.day, parsed.hour, parsed.minute, parsed.second,
+                parsed.microsecond, parsed.tzinfo,
+            )  # fmt: skip
             stamp._nanosecond = 0
             return stamp
     match = _RFC3339.fullmatch(text) if isinstance(text, str) else None

@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 
 from ._errors import InvalidAttributeError, MalformedMessageError
+from ._memo import Memo
 from ._timestamp import Timestamp, format_timestamp, to_timestamp
 
 __all__ = [
@@ -60,8 +61,6 @@ _PARAMETER = f"[ \\t]*;(?:[ \\t]*{_TOKEN}=(?:{_TOKEN}|{_QUOTED}))?"
 # No whitespace at either end: HTTP strips it from a field value, so it would not come back.
 _MEDIA_TYPE = re.compile(f"{_TOKEN}/{_TOKEN}(?:{_PARAMETER})*")
 
-# Media types already checked: most applications send a handful, each in every message.
-_KNOWN_MEDIA_TYPES: set[str] = set()
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
@@ -123,21 +122,31 @@ def check_uri(value: object, attribute: str) -> str:
 
 
 def check_media_type(value: object, attribute: str) -> str:
-    """A media type per RFC 2046, ``type/subtype`` with optional parameters.
+    """A media type as RFC 9110 spells one (section 8.3.1), in ASCII, with optional parameters.
 
     >>> check_media_type("application/json; charset=utf-8", "datacontenttype")
     'application/json; charset=utf-8'
     """
-    if type(value) is str and value in _KNOWN_MEDIA_TYPES:
-        return value
+    if type(value) is str:
+        try:
+            return _MEDIA_TYPES[value]
+        except InvalidAttributeError as exc:
+            raise InvalidAttributeError(attribute, exc.rule, value) from None
     text = check_nonempty_string(value, attribute)
+    return _check_media_type(text)
+
+
+def _check_media_type(text: str, attribute: str = "datacontenttype") -> str:
+    text = check_nonempty_string(text, attribute)
     if not _MEDIA_TYPE.fullmatch(text):
         raise InvalidAttributeError(
-            attribute, "is not a media type (RFC 9110 section 8.3.1: type/subtype; parameters, ASCII only)", value
+            attribute, "is not a media type (RFC 9110 section 8.3.1: type/subtype; parameters, ASCII only)", text
         )
-    if len(_KNOWN_MEDIA_TYPES) < 256:  # an application uses a handful: remember them, boundedly
-        _KNOWN_MEDIA_TYPES.add(text)
     return text
+
+
+# Media types already checked: most applications send a handful, each in every message.
+_MEDIA_TYPES: Memo[str, str] = Memo(_check_media_type)
 
 
 def check_integer(value: object, attribute: str) -> int:

@@ -1,97 +1,72 @@
-"""The kit for codec authors: everything a binding or event-format plugin needs, as public names.
+"""The kit for codec authors: what a binding or event-format plugin needs, as public names.
 
 cefmt's own plugins (``cefmt_plugins``) import from here and from :mod:`cefmt` only, which keeps this
-kit complete enough for a third party to write what we wrote. A plugin is a module exposing objects
-with ``encode`` and ``decode`` (a :class:`Codec` usually), declared in its ``pyproject.toml``::
+kit complete enough for a third party to write what we wrote. A plugin is a module exposing
+:class:`Codec` records, declared in its ``pyproject.toml``::
 
     [project.entry-points."cefmt.codecs"]
     "1.0/stomp/binary" = "cefmt_stomp:binary"
 
-A binding's binary mode shares one body rule (:func:`data_to_body` / :func:`body_to_data`); its
-structured mode looks the event format up with :func:`find_format`, so every format plugin works in
-every binding.
+What the kit holds:
+
+* the record of a codec (:class:`Codec`) and the registry that calls it (:class:`Registry`): a codec
+  function with a ``registry`` parameter is given the registry that called it, which is how a
+  binding finds event formats (:func:`encode_in_format`, :func:`decode_in_format`, :func:`format_of`);
+* the spec-version table (:data:`SPECS`): attribute names and types per version, Base64 marking;
+* a binding's binary mode: :func:`canonical_attributes` or :func:`typed_attributes` out,
+  :func:`event_from_parts` in, with the body rule shared by every binding (:func:`data_to_body`,
+  :func:`body_to_data`);
+* an event format's documents: :func:`typed_attributes` out, :func:`event_from_members` in,
+  :func:`batch_specversion` for batches, JSON text (:func:`dump_json`, :func:`load_json`);
+* the CloudEvents type system's text forms: :func:`canonical_string`, :func:`decode_base64`,
+  media types (:func:`parse_media_type`).
 
 >>> from cefmt import CloudEvent
->>> body = data_to_body(CloudEvent(id="1", source="/s", type="t", data={"a": 1}))
->>> body_to_data(body, "application/json")
-{'a': 1}
+>>> event = CloudEvent(id="1", source="/s", type="t", data={"a": 1}, n=3)
+>>> attributes = canonical_attributes(event)
+>>> content_type = attributes.pop("datacontenttype")
+>>> body = data_to_body(event)
+>>> event_from_parts(attributes, body, content_type, where=repr, extension_types={"n": int}) == event
+True
 """
 
 from __future__ import annotations
 
+from ._binding import (
+    batch_specversion,
+    canonical_attributes,
+    decode_in_format,
+    encode_in_format,
+    event_from_members,
+    event_from_parts,
+    format_of,
+    typed_attributes,
+)
 from ._data import body_to_data, data_to_body, dump_json, load_json
-from ._errors import (
-    CloudEventError,
-    EncodeError,
-    InvalidAttributeError,
-    LimitExceededError,
-    MalformedMessageError,
-    UnsupportedSpecVersionError,
-)
-from ._event import SPEC_VERSIONS, CloudEvent, Data, Extensions
-from ._json_format import context_members
-from ._json_format import from_document as json_from_document
-from ._json_format import to_document as json_to_document
-from ._limits import DEFAULT_LIMITS, Limits, accepts_limits
-from ._media import MediaType, is_json_media_type, is_text_media_type, parse_media_type
-from ._registry import Codec, Key, Registry, default_registry
-from ._timestamp import Timestamp, format_timestamp, parse_timestamp, to_timestamp
-from ._types import (
-    ExtensionValue,
-    canonical_string,
-    check_extension_name,
-    check_extension_value,
-    coerce_extension,
-    decode_base64,
-)
+from ._media import MediaType, parse_media_type
+from ._registry import Codec, Registry
+from ._spec import SPECS, SpecVersion
+from ._types import canonical_string, decode_base64
 
 __all__ = [
-    "DEFAULT_LIMITS",
-    "SPEC_VERSIONS",
-    "CloudEvent",
-    "CloudEventError",
+    "SPECS",
     "Codec",
-    "Data",
-    "EncodeError",
-    "ExtensionValue",
-    "Extensions",
-    "InvalidAttributeError",
-    "Key",
-    "LimitExceededError",
-    "Limits",
-    "MalformedMessageError",
     "MediaType",
     "Registry",
-    "Timestamp",
-    "UnsupportedSpecVersionError",
-    "accepts_limits",
+    "SpecVersion",
+    "batch_specversion",
     "body_to_data",
+    "canonical_attributes",
     "canonical_string",
-    "check_extension_name",
-    "check_extension_value",
-    "coerce_extension",
-    "context_members",
     "data_to_body",
     "decode_base64",
-    "default_registry",
+    "decode_in_format",
     "dump_json",
-    "find_format",
-    "format_timestamp",
-    "is_json_media_type",
-    "is_text_media_type",
-    "json_from_document",
-    "json_to_document",
+    "encode_in_format",
+    "event_from_members",
+    "event_from_parts",
+    "format_of",
     "load_json",
     "parse_media_type",
-    "parse_timestamp",
-    "to_timestamp",
+    "typed_attributes",
 ]
-
-
-def find_format(name: str, mode: str = "structured", specversion: str | None = None) -> Codec:
-    """The event-format codec ``name`` (``"json"``, ``"msgpack"`` ...) for ``mode`` (structured or batch).
-
-    >>> find_format("json").media_type
-    'application/cloudevents+json'
-    """
-    return default_registry.find_format(name, mode, specversion)

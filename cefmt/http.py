@@ -17,23 +17,15 @@ from typing import Any
 
 from ._errors import MalformedMessageError
 from ._event import CloudEvent
-from ._http import (
-    HTTPMessage,
-    as_message,
-    decode_batch,
-    detect,
-    encode_batch,
-    encode_binary,
-    encode_structured,
-    normalize_headers,
-    quote_header,
-    unquote_header,
-)
+from ._headers import normalize_headers, quote_header, unquote_header
+from ._http import HTTPMessage, as_message, detect, read
+from ._limits import Limits
 from ._registry import default_registry
 
 __all__ = [
     "CloudEvent",
     "HTTPMessage",
+    "as_message",
     "from_http",
     "from_http_batch",
     "normalize_headers",
@@ -52,7 +44,7 @@ def to_binary(event: CloudEvent) -> HTTPMessage:
     >>> headers["content-type"], body
     ('application/json', b'{"a":1}')
     """
-    return encode_binary(event)
+    return default_registry.encode(event, "http", "binary")  # type: ignore[no-any-return]
 
 
 def to_structured(event: CloudEvent, *, format: str = "json") -> HTTPMessage:
@@ -61,30 +53,38 @@ def to_structured(event: CloudEvent, *, format: str = "json") -> HTTPMessage:
     >>> to_structured(CloudEvent({"type": "t", "source": "/s"})).headers
     {'content-type': 'application/cloudevents+json'}
     """
-    return encode_structured(event, format=format)
+    return default_registry.encode(event, "http", "structured", format=format)  # type: ignore[no-any-return]
 
 
 def to_batch(events: Iterable[CloudEvent], *, format: str = "json") -> HTTPMessage:
     """Batch mode: several events of one spec version in one body."""
-    return encode_batch(events, format=format)
+    return default_registry.encode(events, "http", "batch", format=format)  # type: ignore[no-any-return]
 
 
-def from_http(headers: Any, data: bytes | str | None, **options: Any) -> CloudEvent:
+def from_http(headers: Any, data: bytes | str | None, *, limits: Limits | None = None, **options: Any) -> CloudEvent:
     """One event from a received HTTP request or response, in binary or structured mode.
 
     ``headers`` may be a dict, any object with ``.items()`` (Flask's ``request.headers``) or a list of
-    pairs. A batch message is refused here: use :func:`from_http_batch`.
+    pairs. A batch message is refused here: use :func:`from_http_batch`. ``limits`` bounds the message
+    (:data:`cefmt.DEFAULT_LIMITS` when ``None``); the headers are read once.
 
     >>> from_http({"ce-specversion": "1.0", "ce-id": "1", "ce-source": "/s", "ce-type": "t"}, b"").id
     '1'
     """
-    message = as_message((headers, data))
+    message = read((headers, data), limits=limits)
     specversion, mode = detect(message)
     if mode == "batch":
         raise MalformedMessageError("this is a batch message; read it with from_http_batch()")
-    return default_registry.decode(message, "http", mode, specversion=specversion, **options)  # type: ignore[no-any-return]
+    return default_registry.decode(  # type: ignore[no-any-return]
+        message, "http", mode, specversion=specversion, limits=limits, **options
+    )
 
 
-def from_http_batch(headers: Any, data: bytes | str | None, **options: Any) -> list[CloudEvent]:
-    """Every event of a batch-mode HTTP message."""
-    return decode_batch(as_message((headers, data)), **options)
+def from_http_batch(
+    headers: Any, data: bytes | str | None, *, limits: Limits | None = None, **options: Any
+) -> list[CloudEvent]:
+    """Every event of a batch-mode HTTP message (``limits`` as for :func:`from_http`)."""
+    message = read((headers, data), limits=limits)
+    return default_registry.decode(  # type: ignore[no-any-return]
+        message, "http", "batch", limits=limits, **options
+    )

@@ -21,7 +21,7 @@ uses structured mode, otherwise it defaults to binary mode." The batch mode does
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -29,23 +29,24 @@ from cefmt import (
     DEFAULT_LIMITS,
     CloudEvent,
     CloudEventError,
-    InvalidAttributeError,
     Limits,
     MalformedMessageError,
     UsageError,
 )
 from cefmt.codec import (
     Codec,
-    accepts_limits,
-    body_to_data,
+    canonical_attributes,
     canonical_string,
-    coerce_extension,
     data_to_body,
-    decode_base64,
-    find_format,
-    format_timestamp,
+    decode_in_format,
+    encode_in_format,
+    event_from_parts,
+    format_of,
     parse_media_type,
 )
+
+if TYPE_CHECKING:
+    from cefmt.codec import Registry
 
 __all__ = [
     "KafkaMessage",
@@ -66,7 +67,6 @@ __all__ = [
 _PREFIX = "ce_"
 _CONTENT_TYPE = "content-type"
 _CLOUDEVENTS = "application/cloudevents"
-_STRUCTURED = "application/cloudevents+"
 _RECORD_FIELDS = frozenset({"key", "headers", "value"})
 
 #: A function from an event to the record key: ``bytes``, ``str`` (sent as UTF-8) or ``None``.
@@ -377,23 +377,14 @@ def encode_binary(
     [('ce_specversion', b'1.0'), ('ce_id', b'1')]
     """
     headers = [
-        ("ce_specversion", event.specversion.encode("utf-8")),
-        ("ce_id", event.id.encode("utf-8")),
-        ("ce_source", event.source.encode("utf-8")),
-        ("ce_type", event.type.encode("utf-8")),
+        (_CONTENT_TYPE if name == "datacontenttype" else _PREFIX + name, value.encode("utf-8"))
+        for name, value in canonical_attributes(event).items()
     ]
-    if event.datacontenttype is not None:
-        headers.append((_CONTENT_TYPE, event.datacontenttype.encode("utf-8")))
-    if event.dataschema is not None:
-        name = "ce_schemaurl" if event.specversion == "0.3" else "ce_dataschema"
-        headers.append((name, event.dataschema.encode("utf-8")))
-    if event.subject is not None:
-        headers.append(("ce_subject", event.subject.encode("utf-8")))
-    if event.time is not None:
-        headers.append(("ce_time", format_timestamp(event.time).encode("utf-8")))
-    for name, value in event.extensions.items():
-        headers.append((_PREFIX + name, canonical_string(value).encode("utf-8")))
     return KafkaMessage(_record_key(event, key, key_mapper), headers, _body(event))
+
+
+def _header_of(attribute: str) -> str:
+    return f"header '{_CONTENT_TYPE if attribute == 'datacontenttype' else _PREFIX + attribute}'"
 
 
 def decode_binary(
@@ -411,51 +402,42 @@ def decode_binary(
     '1'
     """
     received = read(message, limits=limits)
-    attributes: dict[str, Any] = received.attributes
-    body = received.value or b""
-    legacy = attributes.get("specversion") == "0.3" and "datacontentencoding" in attributes
-    if legacy or extension_types:
-        attributes = dict(attributes)  # the received record stays as it was read
-    if legacy:
-        encoding = attributes.pop("datacontentencoding")
-        if encoding == "base64":
-            body = decode_base64(body.decode("ascii", "replace"), "value (datacontentencoding base64)")
-        else:
-            raise MalformedMessageError(f"header 'ce_datacontentencoding': {encoding!r} is not supported")
-    if extension_types:
-        for name, kind in extension_types.items():
-            if name in attributes:
-                attributes[name] = coerce_extension(attributes[name], kind, name)
-    try:
-        return CloudEvent.from_attributes(attributes, body_to_data(body, received.content_type, "value", limits=limits))
-    except InvalidAttributeError as exc:
-        where = "value" if exc.attribute == "data" else (
-            "header 'content-type'" if exc.attribute == "datacontenttype" else f"header 'ce_{exc.attribute}'"
-        )  # fmt: skip
-        raise exc.at(where) from exc.__cause__
+    attributes = dict(received.attributes)  # the received record stays as it was read
+    attributes.pop("datacontenttype", None)
+    return event_from_parts(
+        attributes,
+        received.value,
+        received.content_type,
+        where=_header_of,
+        body_where="value",
+        extension_types=extension_types,
+        limits=limits,
+    )
 
 
 # -- structured mode ----------------------------------------------------------------------------------------
 
 
 def encode_structured(
-    event: CloudEvent, *, format: str = "json", key: bytes | str | None = None, key_mapper: KeyMapper | None = None
+    event: CloudEvent,
+    *,
+    registry: Registry,
+    format: str = "json",
+    key: bytes | str | None = None,
+    key_mapper: KeyMapper | None = None,
 ) -> KafkaMessage:
-    """Structured mode: the whole event as the value, in any registered event format (``format=``).
+    """Structured mode: the whole event as the value, in any event format of ``registry`` (``format=``).
 
-    >>> from cefmt import CloudEvent
-    >>> encode_structured(CloudEvent(id="1", source="/s", type="t")).headers
+    >>> from cefmt import CloudEvent, encode
+    >>> encode(CloudEvent(id="1", source="/s", type="t"), "kafka", "structured").headers
     [('content-type', b'application/cloudevents+json')]
     """
-    codec = find_format(format, "structured", event.specversion)
-    media_type = codec.media_type or f"{_STRUCTURED}{format}"
-    return KafkaMessage(
-        _record_key(event, key, key_mapper), [(_CONTENT_TYPE, media_type.encode("utf-8"))], codec.encode(event)
-    )
+    content_type, body = encode_in_format(registry, event, format)
+    return KafkaMessage(_record_key(event, key, key_mapper), [(_CONTENT_TYPE, content_type.encode("utf-8"))], body)
 
 
 def decode_structured(
-    message: Any, *, format: str | None = None, limits: Limits | None = None, **options: Any
+    message: Any, *, registry: Registry, format: str | None = None, limits: Limits | None = None, **options: Any
 ) -> CloudEvent:
     """Structured mode back to an event; ``content-type: application/cloudevents+FORMAT`` names the format.
 
@@ -464,27 +446,22 @@ def decode_structured(
     ``limits`` bounds the headers and the value's size here, and goes on to the format's decoder when
     that decoder accepts it (a third-party format may not: the value's size is checked here anyway).
 
-    >>> from cefmt import CloudEvent
-    >>> decode_structured(encode_structured(CloudEvent(id="1", source="/s", type="t"))).id
+    >>> from cefmt import CloudEvent, decode, encode
+    >>> decode(encode(CloudEvent(id="1", source="/s", type="t"), "kafka", "structured"), "kafka").id
     '1'
     """
     received = read(message, limits=limits)
     content_type = received.content_type
-    essence = parse_media_type(content_type).essence if content_type else ""
-    if essence.startswith(_STRUCTURED) and len(essence) > len(_STRUCTURED):
-        name = essence[len(_STRUCTURED) :]
-    elif essence.startswith(_CLOUDEVENTS):
-        raise MalformedMessageError(
-            f"content type {content_type!r}: the Kafka binding has no batch mode and no format without a name"
-        )
-    else:
+    name = format_of(content_type)
+    if name is None:
+        if content_type is not None and parse_media_type(content_type).essence.startswith(_CLOUDEVENTS):
+            raise MalformedMessageError(
+                f"content type {content_type!r}: the Kafka binding has no batch mode and no format without a name"
+            )
         name = format or "json"
     if received.value is None:
         raise MalformedMessageError("a structured-mode Kafka record must have a value")
-    decode = find_format(name, "structured").decode
-    if limits is not None and accepts_limits(decode):
-        options["limits"] = limits
-    return decode(received.value, **options)  # type: ignore[no-any-return]
+    return decode_in_format(registry, name, received.value, limits=limits, **options)  # type: ignore[no-any-return]
 
 
 binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect, prepare=read)

@@ -110,6 +110,10 @@ def build_event(data: bytes) -> cefmt.CloudEvent | None:
         return None
 
 
+def _is_json(content_type: str | None) -> bool:
+    return content_type is not None and cefmt.codec.parse_media_type(content_type).is_json
+
+
 def make_encode_target(name: str) -> Any:
     transport, _, mode = name.removeprefix("encode-").rpartition("-")
 
@@ -124,7 +128,7 @@ def make_encode_target(name: str) -> Any:
             return
         # What an encoder writes, its own decoder reads: a cefmt error here is a bug too. Except bytes
         # under a JSON type in binary mode: those are sent as they are, as JSON the caller serialized.
-        if mode == "binary" and type(event.data) is bytes and cefmt.codec.is_json_media_type(event.datacontenttype):
+        if mode == "binary" and type(event.data) is bytes and _is_json(event.datacontenttype):
             return
         cefmt.decode(message, transport, mode)
 

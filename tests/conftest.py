@@ -29,9 +29,5 @@ def vectors() -> Path:
 @pytest.fixture(autouse=True)
 def _restore_default_registry() -> Iterator[None]:
     """Run-time registrations made by a test do not leak into the next one."""
-    registry = cefmt.default_registry
-    saved = dict(registry._overrides)
-    yield
-    registry._overrides.clear()
-    registry._overrides.update(saved)
-    registry._detectors.clear()
+    with cefmt.default_registry.overriding():
+        yield

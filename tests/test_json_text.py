@@ -60,10 +60,13 @@ def test_errors_match_the_json_module(text: str) -> None:
     try:
         expected: Any = _reference(text)
     except json.JSONDecodeError as exc:
+        if any(word in text for word in ("NaN", "Infinity")):
+            with pytest.raises(ValueError):  # refused, as a constant or as the syntax error around it
+                _decode(text)
+            return
         with pytest.raises(json.JSONDecodeError) as info:
             _decode(text)
-        if not any(word in text for word in ("NaN", "Infinity")):
-            assert (info.value.msg, info.value.pos) == (exc.msg, exc.pos)
+        assert (info.value.msg, info.value.pos) == (exc.msg, exc.pos)
     except ValueError as exc:
         with pytest.raises(ValueError, match="appears more than once" if "more than once" in str(exc) else "beyond"):
             _decode(text)

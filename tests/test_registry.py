@@ -202,3 +202,113 @@ def test_builtin_codecs_are_entry_points_of_the_cefmt_distribution() -> None:
             (version, "json", m) for m in ("structured", "batch")
         ]:
             assert key in rows, key
+
+
+# -- one dispatch path, and codecs that take their registry -------------------------------------------------
+
+
+class _Shout:
+    """An event format known to one registry only."""
+
+    media_type = "application/cloudevents+shout"
+
+    @staticmethod
+    def encode(event: CloudEvent) -> bytes:
+        return event.id.upper().encode()
+
+    @staticmethod
+    def decode(raw: bytes) -> CloudEvent:
+        return CloudEvent(id=raw.decode().lower(), source="/shout", type="shout")
+
+
+def test_a_private_registry_s_formats_serve_its_own_bindings_only() -> None:
+    registry = Registry()
+    registry.register("1.0", "shout", "structured", _Shout())
+    event = CloudEvent(id="ab", source="/s", type="t")
+    headers, body = registry.encode(event, "http", "structured", format="shout")
+    assert (headers, body) == ({"content-type": "application/cloudevents+shout"}, b"AB")
+    assert registry.decode((headers, body), "http").id == "ab"
+    # The default registry has never heard of it, in either direction.
+    with pytest.raises(UnknownCodecError):
+        cefmt.encode(event, "http", "structured", format="shout")
+    with pytest.raises(UnknownCodecError):
+        cefmt.decode((headers, body), "http")
+
+
+def test_the_sdk_style_functions_honour_a_run_time_registration() -> None:
+    from cefmt.http import from_http, to_binary
+
+    event = CloudEvent(id="1", source="/s", type="t")
+    mine = Codec(encode=lambda e: ({"ce-specversion": "1.0", "x-mine": "yes"}, b""), decode=lambda m, **o: event)
+    cefmt.register("1.0", "http", "binary", mine)
+    assert to_binary(event)[0]["x-mine"] == "yes"
+    assert from_http({"ce-specversion": "1.0"}, b"") is event
+
+
+def test_overriding_restores_what_was_registered_whatever_happened_inside() -> None:
+    registry = Registry(group="cefmt.none")
+    first = Codec(encode=lambda e: 1, decode=lambda m: m)
+    registry.register("1.0", "a", "binary", first)
+    with registry.overriding({("1.0", "b", "binary"): first}):
+        registry.unregister("1.0", "a", "binary")
+        registry.register("1.0", "c", "binary", first)
+        assert registry.keys() == [("1.0", "b", "binary"), ("1.0", "c", "binary")]
+    assert registry.keys() == [("1.0", "a", "binary")]
+    with pytest.raises(RuntimeError), registry.overriding():
+        registry.register("1.0", "d", "binary", first)
+        raise RuntimeError
+    assert registry.keys() == [("1.0", "a", "binary")]
+
+
+USES_REGISTRY_ON_IMPORT = """
+import threading
+import cefmt
+
+# A plugin whose import asks the registry something from another thread, and waits for the answer.
+answers = []
+worker = threading.Thread(target=lambda: answers.append(cefmt.default_registry.lookup("1.0", "json", "structured")))
+worker.start()
+worker.join(timeout=20)
+assert answers, "the registry was locked while this plugin was imported"
+
+class codec:
+    encode = staticmethod(lambda event: b"")
+    decode = staticmethod(lambda raw: None)
+"""
+
+
+def test_a_plugin_may_use_the_registry_from_another_thread_while_it_is_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    _dist(
+        site, "threadplug", {"1.0/threaded/binary": "threadplug_mod:codec"}, {"threadplug_mod": USES_REGISTRY_ON_IMPORT}
+    )
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    cefmt.default_registry.refresh()
+    try:
+        assert cefmt.default_registry.lookup("1.0", "threaded", "binary") is not None
+    finally:
+        sys.modules.pop("threadplug_mod", None)
+        cefmt.default_registry.refresh()
+
+
+def test_from_http_honours_the_callers_limits() -> None:
+    from cefmt import Limits, MalformedMessageError
+    from cefmt.http import from_http
+
+    headers = {"ce-specversion": "1.0", "ce-id": "1", "ce-source": "/s", "ce-type": "t"}
+    body = b"x" * (17 * 1024 * 1024)
+    with pytest.raises(MalformedMessageError, match="exceeds the limit"):
+        from_http(headers, body)
+    assert from_http(headers, body, limits=Limits(max_message_bytes=32 * 1024 * 1024)).data == body
+
+
+def test_a_decoder_without_limits_is_not_given_them() -> None:
+    registry = Registry()
+    registry.register("1.0", "shout", "structured", _Shout())  # its decode takes no limits=
+    from cefmt import Limits
+
+    message = registry.encode(CloudEvent(id="ab", source="/s", type="t"), "http", "structured", format="shout")
+    assert registry.decode(message, "http", limits=Limits(max_message_bytes=100)).id == "ab"

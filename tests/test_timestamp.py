@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cefmt import InvalidAttributeError, Timestamp, _timestamp
-from cefmt.codec import format_timestamp, parse_timestamp, to_timestamp
+from cefmt._timestamp import format_timestamp, parse_timestamp, to_timestamp
 
 from .strategies import timestamps
 

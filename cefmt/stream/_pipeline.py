@@ -11,8 +11,7 @@ from typing import IO, Any, Final
 
 import attrs
 
-from cefmt import CloudEvent, CloudEventError, UnknownCodecError, codecs, decode, encode
-from cefmt.codec import find_format
+from cefmt import CloudEvent, CloudEventError, UnknownCodecError, codecs, decode, default_registry, encode
 
 from ._framing import (
     FLUSH,
@@ -205,7 +204,7 @@ def stream_kind(name: str) -> StreamKind:
         return StreamKind(name, name, "lines")
     if name == "msgpack":
         return StreamKind(name, name, "msgpack")
-    if find_format(name).media_type is None:
+    if default_registry.find_format(name).media_type is None:
         raise CloudEventError(
             f"{name!r} is a transport binding, and streams of its messages have no JSON shape here; "
             f"streams of messages exist for {', '.join(sorted(SHAPES))}"
@@ -358,7 +357,7 @@ def _decoded(
     transport = kind.transport
     from_json = SHAPES[transport][1] if kind.framing == "messages" else None
     # An event format's records are structured or batch; a format without a detector has only the former.
-    detect = None if from_json is not None else find_format(transport).detect
+    detect = None if from_json is not None else default_registry.find_format(transport).detect
     for record in records:
         if record is FLUSH:
             yield FLUSH

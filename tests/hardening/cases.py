@@ -20,7 +20,7 @@ from typing import Any
 
 import cefmt
 from cefmt import CloudEvent
-from cefmt.codec import is_json_media_type
+from cefmt.codec import parse_media_type
 from tests.strategies import header_view, json_view
 
 Case = tuple[str, str, str, str | None]
@@ -38,7 +38,9 @@ def binary_view(event: CloudEvent) -> CloudEvent:
     is two quote characters on the wire).
     """
     viewed = header_view(event)
-    empty = viewed.data == b"" or (viewed.data == "" and not is_json_media_type(viewed.datacontenttype))
+    empty = viewed.data == b"" or (
+        viewed.data == "" and not (viewed.datacontenttype and parse_media_type(viewed.datacontenttype).is_json)
+    )
     return viewed.evolve(data=None) if empty else viewed
 
 

@@ -53,7 +53,7 @@ def _run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
         barrier.wait()
         try:
             results[index] = work(index)
-        except BaseException as exc:  # reported below, with the thread's traceback
+        except BaseException as exc:  # noqa: BLE001 - reported below, with the thread's traceback
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]

@@ -137,6 +137,8 @@ def _garbage_for(case: Case, raw: bytes) -> list[Any]:
 def _fields(message: Any) -> list[str]:
     import attrs
 
+    if isinstance(message, tuple):  # a named tuple (HTTPMessage)
+        return list(type(message)._fields)  # type: ignore[attr-defined]
     return [field.name for field in attrs.fields(type(message))]
 
 

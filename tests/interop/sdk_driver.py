@@ -152,7 +152,7 @@ def main() -> None:
     for job in jobs:
         try:
             results.append({"ok": True, **(v1(job) if MAJOR < 2 else v2(job))})
-        except Exception as exc:  # an SDK failure is a result to report, not a reason to stop
+        except Exception as exc:  # noqa: BLE001 - an SDK failure is a result to report, not a reason to stop
             results.append({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
     json.dump({"sdk": SDK, "results": results}, sys.stdout)
 

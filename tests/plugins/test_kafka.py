@@ -319,7 +319,7 @@ def test_header_count_is_checked_while_headers_without_a_length_are_read(mode: s
         elif mode == "binary":
             kafka.decode_binary(record)
         else:
-            kafka.decode_structured(record, limits=Limits(max_header_count=256))
+            kafka.decode_structured(record, registry=cefmt.default_registry, limits=Limits(max_header_count=256))
     assert len(read) == 257
 
 
