@@ -31,6 +31,14 @@ RABBITMQ_SERVER_BIN="${RABBITMQ_SERVER_BIN:-/usr/lib/rabbitmq/bin/rabbitmq-serve
 say() { printf 'brokers: %s\n' "$*"; }
 die() { printf 'brokers: error: %s\n' "$*" >&2; exit 1; }
 
+# Whether process $1 exists and is not a zombie (a stopped broker whose parent has not reaped it yet).
+alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    [[ -r "/proc/$1/stat" ]] || return 0
+    local stat; stat="$(<"/proc/$1/stat")"
+    [[ "${stat##*) }" != Z* ]]
+}
+
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 # The PID in file $1 if that process is alive and its command line contains $2 (guards against reuse).
@@ -38,7 +46,7 @@ live_pid() {
     local file="$1" pattern="$2" pid
     [[ -s "$file" ]] || return 1
     pid="$(<"$file")"
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
     if [[ -r "/proc/$pid/cmdline" ]]; then
         tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$pattern" || return 1
     fi
@@ -51,8 +59,8 @@ stop_pid() {
     if pid="$(live_pid "$file" "$pattern")"; then
         kill -TERM "$pid" 2>/dev/null || true
         local i
-        for ((i = 0; i < grace * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$pid" 2>/dev/null; then
+        for ((i = 0; i < grace * 10; i++)); do alive "$pid" || break; sleep 0.1; done
+        if alive "$pid"; then
             kill -KILL "$pid" 2>/dev/null || true
             say "$name (pid $pid) did not stop within ${grace}s: killed"
         else
@@ -78,7 +86,7 @@ wait_ready() {
     local pid="$1" name="$2"; shift 2
     local end=$((SECONDS + DEADLINE))
     until "$@"; do
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! alive "$pid"; then
             show_log "${LOGS[@]}"
             die "$name (pid $pid) exited before it was ready"
         fi
