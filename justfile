@@ -11,6 +11,19 @@ default:
 test *args:
     {{python}} -m pytest -q {{args}}
 
+# Install (Debian packages, when missing) and start the test brokers on 127.0.0.1: RabbitMQ with AMQP 1.0, Mosquitto, NATS with JetStream.
+brokers-up:
+    bash .ci/brokers.sh install
+    bash .ci/brokers.sh start
+
+# Stop the test brokers that brokers-up started, by their PIDs.
+brokers-down:
+    bash .ci/brokers.sh stop
+
+# Which test brokers are running, and where.
+brokers-status:
+    bash .ci/brokers.sh status
+
 # The main job on the bundled sample data: JSON Lines to a msgpack stream and to captured HTTP messages.
 demo:
     cefmt convert examples/sample-events.jsonl out/sample.msgpack --from json --to msgpack
