@@ -7,8 +7,18 @@ python := env_var_or_default("PYTHON", "python")
 default:
     @just --list
 
-# The whole test suite (starts the Kafka broker itself when none is running).
-test *args:
+# The whole test suite, as CI runs it: the test brokers up for the run (installed from Debian packages when
+# missing; the Kafka broker starts itself), every test, then the core tests again on the plain paths.
+test:
+    bash .ci/brokers.sh run {{python}} -m pytest -q
+    just test-pure
+
+# The core tests with every fast path switched off (CEFMT_PURE=1): the plain paths must give the same.
+test-pure:
+    CEFMT_PURE=1 {{python}} -m pytest -q tests --ignore=tests/cli --ignore=tests/interop --ignore=tests/brokers
+
+# Some tests (pytest arguments: paths, -k ...), with whatever brokers are running.
+pytest *args:
     {{python}} -m pytest -q {{args}}
 
 # Install (Debian packages, when missing) and start the test brokers on 127.0.0.1: RabbitMQ with AMQP 1.0, Mosquitto, NATS with JetStream.

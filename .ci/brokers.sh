@@ -6,6 +6,7 @@
 #   .ci/brokers.sh start     # start each broker not already running; wait until it answers
 #   .ci/brokers.sh stop      # stop what start started, by the PIDs it recorded
 #   .ci/brokers.sh status    # which are running, where
+#   .ci/brokers.sh run CMD   # CMD with every broker up (started for it, and stopped after, when not running)
 #
 # Addresses come from .ci/brokers.env (an environment variable of the same name overrides a line).
 # State (configs, data, logs, PID files) lives in CEFMT_BROKERS_DIR (default: .ci/brokers/ in this
@@ -315,10 +316,25 @@ status() {
     return "$rc"
 }
 
+# Run a command with every broker up: install and start what is missing, run it with
+# CEFMT_REQUIRE_BROKERS=1 (a broker that does not answer fails its tests), and stop afterwards only
+# the brokers this call started; brokers that were already running are left running.
+with_brokers() {
+    local was_running=0
+    status >/dev/null 2>&1 && was_running=1
+    if [[ $was_running == 0 ]]; then
+        install
+        start
+        trap 'stop' EXIT
+    fi
+    CEFMT_REQUIRE_BROKERS=1 "$@"
+}
+
 case "${1:-}" in
     install) install ;;
     start) start ;;
     stop) stop ;;
     status) status ;;
-    *) echo "usage: $0 {install|start|stop|status}" >&2; exit 2 ;;
+    run) shift; with_brokers "$@" ;;
+    *) echo "usage: $0 {install|start|stop|status|run COMMAND...}" >&2; exit 2 ;;
 esac
