@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._data import body_to_data
+from ._data import body_to_data, plain_data
 from ._errors import CloudEventError, EncodeError, MalformedMessageError, UsageError
 from ._event import CloudEvent, Data
 from ._limits import Limits
@@ -34,6 +34,7 @@ __all__ = [
     "event_from_members",
     "event_from_parts",
     "format_of",
+    "plain_data",
     "typed_attributes",
 ]
 
@@ -41,7 +42,7 @@ _STRUCTURED = "application/cloudevents+"
 _BATCH = "application/cloudevents-batch+"
 
 
-# -- attributes out ---------------------------------------------------------------------------------------
+# -- what goes out ---------------------------------------------------------------------------------------
 
 
 def typed_attributes(event: CloudEvent) -> dict[str, ExtensionValue]:

@@ -24,7 +24,7 @@ from ._media import parse_media_type
 from ._memo import Memo
 from ._pure import PURE
 
-__all__ = ["body_to_data", "data_to_body", "dump_json", "load_json"]
+__all__ = ["body_to_data", "data_to_body", "dump_json", "load_json", "plain_data"]
 
 
 def _reject_constant(name: str) -> Any:
@@ -191,6 +191,19 @@ def _check_unicode(value: Any, where: str) -> None:
         ) from exc
 
 
+def plain_data(event: CloudEvent) -> Data:
+    """The event's data as an encoder writes it: ``None``, ``bytes``, ``str`` or a JSON value.
+
+    Every encoder reads data through here (never ``event.data`` directly), so that data of a user's
+    own type is written in its JSON form by every codec alike.
+
+    >>> from cefmt import CloudEvent
+    >>> plain_data(CloudEvent(id="1", source="/s", type="t", data={"a": [1]}))
+    {'a': [1]}
+    """
+    return event.data
+
+
 def data_to_body(event: CloudEvent) -> bytes:
     """The event's data as a binary-mode body (``b""`` when there is none).
 
@@ -208,7 +221,7 @@ def data_to_body(event: CloudEvent) -> bytes:
             "event in structured mode; send this event in structured mode, or give its data another type",
             codec="binary mode",
         )
-    data = event.data
+    data = plain_data(event)
     if data is None:
         return b""
     if type(data) is bytes:

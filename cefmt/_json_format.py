@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from ._binding import batch_specversion, event_from_members, typed_attributes
+from ._binding import batch_specversion, event_from_members, plain_data, typed_attributes
 from ._data import dump_json, load_json
 from ._errors import MalformedMessageError
 from ._event import CloudEvent, Data
@@ -40,7 +40,7 @@ def to_document(event: CloudEvent) -> dict[str, Any]:
         kind = type(value)
         if not (kind is str or kind is int or kind is bool):  # JSON has no Binary or Timestamp
             doc[name] = canonical_string(value)
-    data = event.data
+    data = plain_data(event)
     if data is not None:
         if type(data) is bytes:
             spec = SPECS[event.specversion]
@@ -163,5 +163,5 @@ def _json_type(value: object) -> str:
     )
 
 
-structured = Codec(encode=encode_event, decode=decode_event, detect=detect, media_type=MEDIA_TYPE)
-batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, media_type=BATCH_MEDIA_TYPE)
+structured = Codec(encode=encode_event, decode=decode_event, detect=detect, media_type=MEDIA_TYPE, framing="lines")
+batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, media_type=BATCH_MEDIA_TYPE, framing="lines")

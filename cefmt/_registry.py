@@ -29,7 +29,7 @@ from ._errors import (
 )
 from ._spec import SPEC_VERSIONS
 
-__all__ = ["ENTRY_POINT_GROUP", "Codec", "CodecInfo", "Key", "Registry", "default_registry"]
+__all__ = ["ENTRY_POINT_GROUP", "FRAMINGS", "Capture", "Codec", "CodecInfo", "Key", "Registry", "default_registry"]
 
 #: The entry-point group every codec, built-in or third-party, is declared in.
 ENTRY_POINT_GROUP = "cefmt.codecs"
@@ -43,6 +43,20 @@ if TYPE_CHECKING:
 
 
 @attrs.frozen
+class Capture:
+    """How a transport's messages are written to a stream and read back: one JSON object per message,
+    one message per line (``cefmt convert --to http`` writes these, ``--from http`` reads them).
+
+    ``to_json(message)`` gives the message as a JSON-ready ``dict`` (bytes as Base64); ``from_json(doc)``
+    turns such a ``dict`` back into a message the transport's decoder takes, raising
+    :class:`~cefmt.MalformedMessageError` for one it cannot.
+    """
+
+    to_json: Callable[[Any], dict[str, Any]]
+    from_json: Callable[[dict[str, Any]], Any]
+
+
+@attrs.frozen
 class Codec:
     """A pair of stateless functions: ``encode(event, **options)`` and ``decode(message, **options)``.
 
@@ -53,9 +67,18 @@ class Codec:
     names the content type of an event format's output (``application/cloudevents+json``), which
     bindings use in structured and batch modes.
 
+    A function that names a ``registry`` parameter is given the registry that called it (a binding's
+    structured mode finds its event formats there); a decoder that takes no ``limits`` is not given them.
+
+    Streams (:mod:`cefmt.stream`, ``cefmt convert``) use two more fields. A binding sets ``capture``
+    (:class:`Capture`): how its messages are written one per line. An event format may set ``framing``:
+    how its documents follow each other in a stream, ``"lines"`` (one per line, as JSON Lines),
+    ``"msgpack"`` (self-delimiting msgpack objects) or ``"length-prefixed"`` (a 4-byte big-endian
+    length before each; the default, which suits any format).
+
     >>> codec = Codec(encode=lambda event: b"...", decode=lambda raw: None)
-    >>> codec.media_type is None
-    True
+    >>> codec.media_type is None, codec.framing
+    (True, 'length-prefixed')
     """
 
     encode: Callable[..., Any]
@@ -63,6 +86,17 @@ class Codec:
     detect: Callable[[Any], tuple[str | None, str]] | None = None
     media_type: str | None = None
     prepare: Callable[..., Any] | None = None
+    capture: Capture | None = None
+    framing: str = attrs.field(default="length-prefixed")
+
+    @framing.validator
+    def _check_framing(self, attribute: attrs.Attribute[str], value: str) -> None:
+        if value not in FRAMINGS:
+            raise UsageError(f"framing must be one of {', '.join(FRAMINGS)}, got {value!r}")
+
+
+#: How an event format's documents can follow each other in a stream.
+FRAMINGS = ("lines", "msgpack", "length-prefixed")
 
 
 @attrs.frozen
@@ -479,6 +513,8 @@ def _check_codec(obj: Any, key: Key, distribution: str, target: str) -> Codec:
         detect=getattr(obj, "detect", None),
         media_type=getattr(obj, "media_type", None),
         prepare=getattr(obj, "prepare", None),
+        capture=getattr(obj, "capture", None),
+        framing=getattr(obj, "framing", "length-prefixed"),
     )
 
 

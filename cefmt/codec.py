@@ -16,6 +16,8 @@ What the kit holds:
 * a binding's binary mode: :func:`canonical_attributes` or :func:`typed_attributes` out,
   :func:`event_from_parts` in, with the body rule shared by every binding (:func:`data_to_body`,
   :func:`body_to_data`);
+* data as every encoder writes it: :func:`plain_data`;
+* streams: a binding's :class:`Capture` (its messages one per line), a format's ``framing``;
 * an event format's documents: :func:`typed_attributes` out, :func:`event_from_members` in,
   :func:`batch_specversion` for batches, JSON text (:func:`dump_json`, :func:`load_json`);
 * the CloudEvents type system's text forms: :func:`canonical_string`, :func:`decode_base64`,
@@ -40,16 +42,18 @@ from ._binding import (
     event_from_members,
     event_from_parts,
     format_of,
+    plain_data,
     typed_attributes,
 )
 from ._data import body_to_data, data_to_body, dump_json, load_json
 from ._media import MediaType, parse_media_type
-from ._registry import Codec, Registry
+from ._registry import Capture, Codec, Registry
 from ._spec import SPECS, SpecVersion
 from ._types import canonical_string, decode_base64
 
 __all__ = [
     "SPECS",
+    "Capture",
     "Codec",
     "MediaType",
     "Registry",
@@ -68,5 +72,6 @@ __all__ = [
     "format_of",
     "load_json",
     "parse_media_type",
+    "plain_data",
     "typed_attributes",
 ]

@@ -41,7 +41,7 @@ from cefmt import (
     MalformedMessageError,
     Timestamp,
 )
-from cefmt.codec import Codec, batch_specversion, event_from_members, typed_attributes
+from cefmt.codec import Codec, batch_specversion, event_from_members, plain_data, typed_attributes
 
 __all__ = [
     "BATCH_MEDIA_TYPE",
@@ -192,7 +192,7 @@ def to_document(event: CloudEvent) -> dict[str, Any]:
     for name, value in event.extensions._items.items():
         if isinstance(value, datetime):
             doc[name] = _pack_timestamp(value)
-    data = event.data
+    data = plain_data(event)
     if data is not None:
         if isinstance(data, (dict, list)):
             _check_json_value(data, "data")
@@ -427,5 +427,5 @@ def detect(raw: Any) -> tuple[str | None, str]:
     return (None, "batch" if 0x90 <= first <= 0x9F or first in (0xDC, 0xDD) else "structured")
 
 
-structured = Codec(encode=encode_event, decode=decode_event, detect=detect, media_type=MEDIA_TYPE)
-batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, media_type=BATCH_MEDIA_TYPE)
+structured = Codec(encode=encode_event, decode=decode_event, detect=detect, media_type=MEDIA_TYPE, framing="msgpack")
+batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, media_type=BATCH_MEDIA_TYPE, framing="msgpack")
