@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cefmt import CloudEvent, MalformedMessageError
-from cefmt.codec import Codec, body_to_data, canonical_string, data_to_body
+from cefmt import CloudEvent, Limits, MalformedMessageError
+from cefmt.codec import Codec, body_to_data, canonical_attributes, data_to_body, event_from_members
 
 __all__ = ["MEDIA_TYPE", "decode", "detect", "encode", "structured"]
 
@@ -36,15 +36,19 @@ MEDIA_TYPE = "application/cloudevents+lines"
 
 
 def encode(event: CloudEvent) -> bytes:
-    """The event as ``lines`` bytes: attributes first, an empty line, then the data."""
-    lines = [f"{name}: {canonical_string(value)}" for name, value in event.get_attributes().items()]
-    if event.specversion == "0.3" and event.dataschema is not None:
-        lines = [line.replace("dataschema: ", "schemaurl: ", 1) for line in lines]
+    """The event as ``lines`` bytes: attributes first (as the event's spec version names them, values as
+    canonical strings), an empty line, then the data as a binary-mode body."""
+    lines = [f"{name}: {value}" for name, value in canonical_attributes(event).items()]
     return "\n".join(lines).encode("utf-8") + b"\n\n" + data_to_body(event)
 
 
-def decode(raw: bytes, **options: Any) -> CloudEvent:
-    """``lines`` bytes back to an event; extension values come back as strings, as from headers."""
+def decode(
+    raw: bytes, *, extension_types: dict[str, type] | None = None, limits: Limits | None = None, **options: Any
+) -> CloudEvent:
+    """``lines`` bytes back to an event; extension values come back as strings (as from headers) unless
+    ``extension_types`` names their types."""
+    if limits is not None:
+        limits.check_message_size(raw)
     head, separator, body = bytes(raw).partition(b"\n\n")
     if not separator:
         raise MalformedMessageError("a lines event needs an empty line between attributes and data")
@@ -60,8 +64,10 @@ def decode(raw: bytes, **options: Any) -> CloudEvent:
         if name in attributes:
             raise MalformedMessageError(f"attribute {name!r} appears twice")
         attributes[name] = value
-    # from_attributes validates like any decoder: a bad or missing attribute raises a cefmt error.
-    return CloudEvent.from_attributes(attributes, body_to_data(body, attributes.get("datacontenttype")))
+    # The kit validates like any decoder (a bad or missing attribute raises a cefmt error), and applies
+    # the spec-version rules and extension_types in one place.
+    data = body_to_data(body, attributes.get("datacontenttype"), limits=limits)
+    return event_from_members(attributes, data, extension_types=extension_types)
 
 
 def detect(raw: bytes) -> tuple[str | None, str]:
