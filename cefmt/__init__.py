@@ -17,6 +17,7 @@ from ._errors import (
     CodecConflictError,
     EncodeError,
     InvalidAttributeError,
+    InvalidDataError,
     LimitExceededError,
     MalformedMessageError,
     MissingAttributeError,
@@ -26,10 +27,12 @@ from ._errors import (
     UsageError,
 )
 from ._event import CloudEvent, Data, Extensions
+from ._frozen import FrozenDict, FrozenList
 from ._limits import DEFAULT_LIMITS, Limits
 from ._registry import ENTRY_POINT_GROUP, Codec, CodecInfo, Registry, default_registry
 from ._spec import SPEC_VERSIONS
 from ._timestamp import Timestamp
+from ._typed import make_converter
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -43,7 +46,10 @@ __all__ = [
     "Data",
     "EncodeError",
     "Extensions",
+    "FrozenDict",
+    "FrozenList",
     "InvalidAttributeError",
+    "InvalidDataError",
     "LimitExceededError",
     "Limits",
     "MalformedMessageError",
@@ -55,11 +61,23 @@ __all__ = [
     "UnsupportedSpecVersionError",
     "UsageError",
     "codecs",
+    "converter",
     "decode",
     "default_registry",
     "encode",
+    "make_converter",
     "register",
     "unregister",
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # cefmt.converter, the default cattrs converter for typed data, is made (and cattrs imported) on
+    # first use, not when cefmt is imported.
+    if name == "converter":
+        from ._typed import default_converter  # noqa: PLC0415
+
+        return default_converter()
+    raise AttributeError(f"module 'cefmt' has no attribute {name!r}")

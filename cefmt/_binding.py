@@ -134,7 +134,7 @@ def event_from_parts(
         _apply_extension_types(attributes, extension_types)
     try:
         data = body_to_data(body, content_type, body_where, limits=limits) if body else None
-        return CloudEvent._from_owned(attributes, data)
+        return CloudEvent._from_owned(attributes, data, trusted=True)
     except CloudEventError as exc:
         attribute = getattr(exc, "attribute", None)
         if attribute is None:
@@ -149,13 +149,16 @@ def event_from_members(
     *,
     where: str = "event",
     extension_types: Mapping[str, type] | None = None,
+    checked: bool = False,
 ) -> CloudEvent:
     """An event format's document back to an event: its members (attributes, ``data`` taken out) and
     data. ``members`` is consumed.
 
     Applies spec 0.3's ``datacontentencoding`` (Base64 text in ``data`` becomes bytes) and
     ``extension_types``; an error is located at ``where`` (``"batch item 3"``) unless that is the
-    default ``"event"``.
+    default ``"event"``. ``checked`` says the format's parser has made sure ``data`` is a JSON value
+    (string keys, finite numbers, valid Unicode) that nothing else refers to; otherwise the record
+    checks and copies it, as it does for data given in code.
 
     >>> event_from_members({"specversion": "0.3", "id": "1", "source": "/s", "type": "t",
     ...                     "datacontentencoding": "base64"}, "TWE=").data
@@ -172,7 +175,7 @@ def event_from_members(
                     data = decode_base64(data, f"member 'data' ({spec.data_encoding} base64)")
         if extension_types:
             _apply_extension_types(members, extension_types)
-        return CloudEvent._from_owned(members, data)
+        return CloudEvent._from_owned(members, data, trusted=checked)
     except CloudEventError as exc:
         if where == "event":
             raise

@@ -18,7 +18,7 @@ from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[att
 from typing import Any
 
 from ._errors import EncodeError, LimitExceededError, MalformedMessageError
-from ._event import CloudEvent, Data
+from ._event import CloudEvent, Data, plain_data_of
 from ._limits import DEFAULT_LIMITS, Limits
 from ._media import parse_media_type
 from ._memo import Memo
@@ -191,17 +191,21 @@ def _check_unicode(value: Any, where: str) -> None:
         ) from exc
 
 
-def plain_data(event: CloudEvent) -> Data:
+def plain_data(event: CloudEvent, converter: Any = None) -> Any:
     """The event's data as an encoder writes it: ``None``, ``bytes``, ``str`` or a JSON value.
 
     Every encoder reads data through here (never ``event.data`` directly), so that data of a user's
-    own type is written in its JSON form by every codec alike.
+    own type is written in its JSON form (through ``converter``, :data:`cefmt.converter` by default)
+    by every codec alike, and untyped data is not copied or frozen on the way out.
 
-    >>> from cefmt import CloudEvent
-    >>> plain_data(CloudEvent(id="1", source="/s", type="t", data={"a": [1]}))
-    {'a': [1]}
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class Reading:
+    ...     celsius: float
+    >>> plain_data(CloudEvent(id="1", source="/s", type="t", data=Reading(21.5)))
+    {'celsius': 21.5}
     """
-    return event.data
+    return plain_data_of(event, converter)
 
 
 def data_to_body(event: CloudEvent) -> bytes:

@@ -15,6 +15,7 @@ __all__ = [
     "CodecConflictError",
     "EncodeError",
     "InvalidAttributeError",
+    "InvalidDataError",
     "LimitExceededError",
     "MalformedMessageError",
     "MissingAttributeError",
@@ -56,6 +57,18 @@ class CloudEventError(ValueError):
     def __str__(self) -> str:
         text = super().__str__()
         return text if self.location is None else f"{self.location}: {text}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its facts, not its constructor's arguments (which differ per class): an error
+        # raised in a worker process reaches the parent whole.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(kind: type[CloudEventError], args: tuple[object, ...], facts: dict[str, object]) -> CloudEventError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(facts)
+    return error
 
 
 _Error = TypeVar("_Error", bound=CloudEventError)
@@ -116,6 +129,24 @@ class EncodeError(CloudEventError):
     def __init__(self, message: str, *, codec: str | None = None) -> None:
         self.codec = codec
         super().__init__(message, location=codec)
+
+
+class InvalidDataError(CloudEventError):
+    """An event's data does not fit the type it was read as (``data_type=``, ``event.data_as(T)``), or
+    typed data has no JSON form. Names the event, the type and each field path inside the data.
+
+    ``event_id`` and ``data_type`` say which event and type; ``problems`` lists ``"path: reason"``.
+
+    >>> str(InvalidDataError("7", "Order", ["data.items[2].qty: expected int, got 'x'"]))
+    "event '7': data does not fit Order: data.items[2].qty: expected int, got 'x'"
+    """
+
+    def __init__(self, event_id: str | None, data_type: str, problems: list[str]) -> None:
+        self.event_id = event_id
+        self.data_type = data_type
+        self.problems = problems
+        where = f"event {event_id!r}: " if event_id is not None else ""
+        super().__init__(f"{where}data does not fit {data_type}: {'; '.join(problems)}")
 
 
 class MalformedMessageError(CloudEventError):

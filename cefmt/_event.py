@@ -6,16 +6,18 @@ import functools
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from ._errors import (
+    CloudEventError,
     InvalidAttributeError,
     MissingAttributeError,
     UnsupportedSpecVersionError,
     UsageError,
 )
+from ._frozen import FrozenDict, FrozenList, NotAJsonValue, TypedContainer, check_data, data_equal, freeze
 from ._media import is_json_media_type
 from ._memo import Memo
 from ._pure import PURE
@@ -37,8 +39,10 @@ __all__ = ["SPEC_VERSIONS", "CloudEvent", "Data", "Extensions"]
 #: What ``CloudEvent.data`` holds: nothing, raw bytes, text, or a JSON value.
 Data = None | bytes | str | dict[str, Any] | list[Any] | int | float | bool
 
+T = TypeVar("T")
+
 _CORE = frozenset({"id", "source", "type", "specversion", "datacontenttype", "dataschema", "subject", "time"})
-_JSON_TYPES = (dict, list, int, float, bool)  # bool is an int, listed for the reader
+_JSON_TYPES = (dict, list, tuple, int, float, bool)  # bool is an int, listed for the reader
 
 
 class Extensions(Mapping[str, ExtensionValue]):
@@ -118,7 +122,7 @@ class Extensions(Mapping[str, ExtensionValue]):
 _NO_EXTENSIONS = Extensions._trusted({})
 
 
-@attrs.frozen(init=False, repr=False)
+@attrs.frozen(init=False, repr=False, eq=False)
 class CloudEvent:
     """One CloudEvent: validated on creation, immutable afterwards.
 
@@ -146,10 +150,14 @@ class CloudEvent:
     subject: str | None
     time: Timestamp | None
     extensions: Extensions
-    data: Data
+    _data: Any = attrs.field(alias="data")
 
     def __init__(self, attributes: Mapping[str, Any] | Any = None, data: Any = None, /, **kwargs: Any) -> None:
         merged: dict[str, Any] = {}
+        if attributes is None and isinstance(kwargs.get("attributes"), Mapping):
+            # The keyword form of the SDK's CloudEvent(attributes, data): not an extension (an extension
+            # cannot hold a mapping).
+            attributes = kwargs.pop("attributes")
         if attributes is not None:
             if not hasattr(attributes, "items"):
                 raise UsageError(
@@ -190,10 +198,11 @@ class CloudEvent:
         return self
 
     @classmethod
-    def _from_owned(cls, attributes: dict[str, Any], data: Data = None) -> CloudEvent:
-        # from_attributes for a decoder's own fresh dict, which is consumed instead of copied.
+    def _from_owned(cls, attributes: dict[str, Any], data: Any = None, *, trusted: bool = False) -> CloudEvent:
+        # from_attributes for a decoder's own fresh dict, which is consumed instead of copied; trusted
+        # data came from a cefmt parser (see _build).
         self = cls.__new__(cls)
-        _build(self, attributes, data, generate_id=False)
+        _build(self, attributes, data, generate_id=False, trusted=trusted)
         return self
 
     # -- reading -------------------------------------------------------------------------------------
@@ -242,9 +251,52 @@ class CloudEvent:
         found.update(self.extensions._items)
         return found
 
-    def get_data(self) -> Data:
+    @property
+    def data(self) -> Any:
+        """The event data: ``None``, ``bytes``, ``str``, a JSON value (in containers that cannot change:
+        :class:`cefmt.FrozenDict`, :class:`cefmt.FrozenList`), or an object of your own type (typed data).
+
+        >>> CloudEvent(id="1", source="/s", type="t", data={"n": [1]}).data
+        {'n': [1]}
+        """
+        value = self._data
+        kind = type(value)
+        if kind is dict or kind is list:  # parsed by a decoder: frozen the first time it is read
+            value = freeze(value)
+            _set_data(self, value)
+        elif kind is TypedContainer:
+            return value.value
+        return value
+
+    def get_data(self) -> Any:
         """The event data (the same as ``event.data``), for code written for the CloudEvents SDK."""
         return self.data
+
+    def data_as(self, data_type: type[T] | Any, *, converter: Any = None) -> T:
+        """The data read as ``data_type`` (an attrs class, a dataclass, a ``TypedDict``, ``list[Order]``,
+        a union, anything cattrs structures) with :data:`cefmt.converter` or ``converter``; the event is
+        left as it is. Data that does not fit raises :class:`cefmt.InvalidDataError` with the field paths.
+
+        >>> import attrs
+        >>> @attrs.frozen
+        ... class Reading:
+        ...     celsius: float
+        >>> CloudEvent(id="1", source="/s", type="t", data={"celsius": 21.5}).data_as(Reading)
+        Reading(celsius=21.5)
+        """
+        from ._typed import structure_data  # noqa: PLC0415 - cattrs only on first use of typed data
+
+        plain = plain_data_of(self, converter)
+        return structure_data(plain, data_type, converter, event_id=self.id)  # type: ignore[no-any-return]
+
+    def _with_data(self, data: Any) -> CloudEvent:
+        # The same event with other data already vouched for: typed data a decoder structured (wrapped
+        # by typed() when it is a container), or the JSON form of typed data.
+        new = CloudEvent.__new__(CloudEvent)
+        for name, setter in _SETTERS.items():
+            setter(new, getattr(self, name))
+        _set_data(new, data)
+        return new
 
     # -- changing (a new event each time) --------------------------------------------------------------
 
@@ -259,7 +311,7 @@ class CloudEvent:
         True
         """
         merged = self.get_attributes()
-        data = changes.pop("data", self.data)
+        data = changes.pop("data", self._data)
         for name, value in changes.items():
             if value is None:
                 merged.pop(name, None)
@@ -269,15 +321,41 @@ class CloudEvent:
         _build(new, merged, data, generate_id=False)
         return new
 
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not CloudEvent:
+            return NotImplemented
+        return (
+            self.id == other.id
+            and self.source == other.source
+            and self.type == other.type
+            and self.specversion == other.specversion
+            and self.datacontenttype == other.datacontenttype
+            and self.dataschema == other.dataschema
+            and self.subject == other.subject
+            and self.time == other.time
+            and self.extensions == other.extensions
+            and data_equal(self._data, other._data)  # type-aware: True is not 1
+        )
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def __hash__(self) -> int:
         # CloudEvents 1.0, id: "Producers MUST ensure that source + id is unique for each distinct
         # event", so they make a good hash; equal events always share them.
         return hash((self.specversion, self.source, self.id))
 
+    def __setitem__(self, name: str, value: Any) -> None:
+        raise UsageError(f"a CloudEvent cannot be changed; make a new one with event.evolve({name}=...)")
+
+    def __delitem__(self, name: str) -> None:
+        raise UsageError(f"a CloudEvent cannot be changed; make a new one without it with event.evolve({name}=None)")
+
     def __repr__(self) -> str:
         parts = [f"{name}={value!r}" for name, value in self.get_attributes().items()]
-        if self.data is not None:
-            shown = repr(self.data)
+        if self._data is not None:
+            shown = repr(self._data)
             parts.append(f"data={shown if len(shown) <= 60 else shown[:57] + '...'}")
         return f"CloudEvent({', '.join(parts)})"
 
@@ -303,11 +381,49 @@ def _new_id() -> str:
 _SOURCES: Memo[str, str] = Memo(lambda source: check_uri_reference(source, "source"), size=4096)
 
 
-def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate_id: bool) -> None:
+# What untyped data is, by type; anything else an event holds is typed data.
+_PLAIN_KINDS = frozenset({type(None), bytes, str, dict, list, FrozenDict, FrozenList, int, float, bool})
+
+
+def plain_data_of(event: CloudEvent, converter: Any = None) -> Any:
+    """The event's data as encoders write it: untyped data as it is, typed data in its JSON form
+    (through ``converter``, :data:`cefmt.converter` by default)."""
+    value = event._data
+    if type(value) in _PLAIN_KINDS:
+        return value
+    from ._typed import unstructure_data  # noqa: PLC0415 - cattrs only on first use of typed data
+
+    return unstructure_data(value.value if type(value) is TypedContainer else value, converter)
+
+
+def _has_json_form(data: Any) -> bool:
+    from ._typed import unstructure_data  # noqa: PLC0415 - cattrs only for typed data
+
+    try:
+        unstructure_data(data)
+    except CloudEventError:
+        return False
+    return True
+
+
+def _checked_text(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidAttributeError(
+            "data", f"holds a lone surrogate ({text[exc.start : exc.end]!r}), which is not valid Unicode"
+        ) from None
+    return text
+
+
+def _build(
+    event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate_id: bool, trusted: bool = False
+) -> None:
     """Validate ``attributes`` and ``data`` and fill the fields of ``event`` (which is not yet in use).
 
     ``attributes`` is consumed. A value of ``None`` counts as absent: the JSON format writes absent
-    optional attributes as null.
+    optional attributes as null. ``trusted`` data came from a cefmt parser (a JSON value already, owned
+    by nobody else): it is not checked and copied now, only frozen when first read.
     """
     pop = attributes.pop
     specversion = pop("specversion", None)
@@ -369,25 +485,37 @@ def _build(event: CloudEvent, attributes: dict[str, Any], data: Any, *, generate
 
     if data is not None:
         kind = type(data)
-        if kind is bytes or kind is str:
+        if kind is bytes:
             pass
-        elif kind is not dict and kind is not list and isinstance(data, (bytearray, memoryview)):
+        elif kind is str:
+            if not (trusted or data.isascii()):
+                data = _checked_text(data)
+            if datacontenttype is None:
+                datacontenttype = "application/json"
+        elif isinstance(data, (bytearray, memoryview)):
             data = check_binary(data, "data")
-        elif kind is dict or kind is list or isinstance(data, _JSON_TYPES):
+        else:
+            if kind is not dict and kind is not list and not isinstance(data, _JSON_TYPES):
+                kind = object  # typed data: written in its JSON form by every encoder
+            elif not trusted:
+                try:
+                    data = check_data(data)
+                except NotAJsonValue:
+                    # Containers of the user's own types (a list of Orders) are typed data when the
+                    # converter gives them a JSON form; otherwise the first value without one is named.
+                    if not _has_json_form(data):
+                        raise
+                    kind = object
+                    data = TypedContainer(data)
             if datacontenttype is None:
                 datacontenttype = "application/json"
             elif not is_json_media_type(datacontenttype):
+                shown = "typed data" if kind is object else f"a JSON value ({kind.__name__})"
                 raise InvalidAttributeError(
                     "data",
-                    f"is a JSON value ({kind.__name__}) but datacontenttype {datacontenttype!r} is not a "
-                    "JSON media type; pass bytes or str for other content",
+                    f"is {shown} but datacontenttype {datacontenttype!r} is not a JSON media type; "
+                    "pass bytes or str for other content",
                 )
-        else:
-            raise InvalidAttributeError(
-                "data", "must be None, bytes, str or a JSON value (dict, list, int, float, bool)", data
-            )
-        if kind is str and datacontenttype is None:
-            datacontenttype = "application/json"
 
     extensions = _NO_EXTENSIONS
     if attributes:
@@ -441,5 +569,5 @@ _set_id, _set_source, _set_type, _set_specversion, _set_datacontenttype = (
     _SETTERS[name] for name in ("id", "source", "type", "specversion", "datacontenttype")
 )
 _set_dataschema, _set_subject, _set_time, _set_extensions, _set_data = (
-    _SETTERS[name] for name in ("dataschema", "subject", "time", "extensions", "data")
+    _SETTERS[name] for name in ("dataschema", "subject", "time", "extensions", "_data")
 )

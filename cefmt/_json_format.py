@@ -65,11 +65,15 @@ def from_document(
     """Build an event from a parsed JSON object (see :func:`decode_event`); ``doc`` is left as it is."""
     if type(doc) is not dict:
         raise MalformedMessageError(f"{where} must be a JSON object, got {_json_type(doc)}")
-    return _from_own_document(dict(doc), extension_types, where, limits)
+    return _from_own_document(dict(doc), extension_types, where, limits, trusted=False)
 
 
 def _from_own_document(
-    members: dict[str, Any], extension_types: Mapping[str, type] | None, where: str, limits: Limits | None
+    members: dict[str, Any],
+    extension_types: Mapping[str, type] | None,
+    where: str,
+    limits: Limits | None,
+    trusted: bool = True,
 ) -> CloudEvent:
     # from_document for a dict the decoder has just parsed: it is consumed instead of copied.
     if len(members) > (DEFAULT_LIMITS if limits is None else limits).max_attribute_count:
@@ -88,7 +92,7 @@ def _from_own_document(
         if data is not None:
             raise MalformedMessageError(f"{where} has both data and data_base64; at most one is allowed")
         data = decode_base64(encoded, f"{where} member 'data_base64'")
-    return event_from_members(members, data, where=where, extension_types=extension_types)
+    return event_from_members(members, data, where=where, extension_types=extension_types, checked=trusted)
 
 
 def encode_event(event: CloudEvent) -> bytes:

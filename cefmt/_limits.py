@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from collections.abc import Sized
+from collections.abc import Mapping, Sized
 from typing import Any
 
 import attrs
@@ -81,6 +81,19 @@ class Limits:
     max_header_value_length: int = attrs.field(default=8 * 1024, validator=_positive)
     max_attribute_count: int = attrs.field(default=256, validator=_positive)
     max_container_count: int = attrs.field(default=100_000, validator=_positive)
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> Limits:
+        """Limits from a configuration mapping (a parsed JSON, TOML or YAML file): the fields named,
+        defaults for the rest. An unknown name or a value that is not an ``int`` is refused with a
+        :class:`~cefmt.InvalidDataError` naming it, through cefmt's cattrs converter.
+
+        >>> Limits.from_dict({"max_message_bytes": 1 << 20}).max_message_bytes
+        1048576
+        """
+        from ._typed import structure_data  # noqa: PLC0415 - cattrs only when limits come from a config
+
+        return structure_data(dict(config), cls)  # type: ignore[no-any-return]
 
     def check_message_size(self, message: Sized, what: str = "message size") -> None:
         """Raise :class:`~cefmt.LimitExceededError` when ``len(message)`` is over ``max_message_bytes``.

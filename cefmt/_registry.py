@@ -21,6 +21,7 @@ from ._binding import batch_specversion
 from ._errors import (
     CloudEventError,
     CodecConflictError,
+    InvalidDataError,
     MalformedMessageError,
     PluginLoadError,
     UnknownCodecError,
@@ -351,6 +352,8 @@ class Registry:
             specversion = batch_specversion(event)
         key = (specversion, transport, mode)
         codec = self._bound.get(key) or self._dispatch(key)
+        if options and "converter" in options:  # typed data in the JSON form this converter gives
+            event = _unstructured(event, options.pop("converter"))
         return codec.encode(event, **options)
 
     def decode(
@@ -360,7 +363,10 @@ class Registry:
         """Decode a message of a transport or event format into an event (a list for batch modes).
 
         The mode and spec version are read from the message unless given; ``options`` go to the
-        codec (``extension_types=``, ``limits=`` ...).
+        codec (``extension_types=``, ``limits=`` ...). Three options are the registry's own, for typed
+        data: ``data_type=`` (a type, or a map from event ``type`` to type) structures each event's data
+        with ``converter=`` (:data:`cefmt.converter` by default); events whose type the map does not name
+        keep plain data, or are refused with ``other_types="refuse"``.
 
         >>> from cefmt import CloudEvent, decode, encode
         >>> decode(encode(CloudEvent(id="1", source="/s", type="t"), "json"), "json").id
@@ -389,6 +395,11 @@ class Registry:
                 if versions:  # the transport and mode exist; the message's version does not
                     raise UnsupportedSpecVersionError(specversion, versions)
             codec = self._dispatch(key)
+        if options and ("data_type" in options or "converter" in options or "other_types" in options):
+            data_type = options.pop("data_type", None)
+            converter = options.pop("converter", None)
+            other_types = options.pop("other_types", "keep")
+            return _typed(codec.decode(message, **options), data_type, converter, other_types)
         return codec.decode(message, **options)
 
     def _default_version(self, transport: str, mode: str) -> str:
@@ -444,6 +455,43 @@ class Registry:
         with self._lock:
             self._detectors = {**self._detectors, transport: found}
         return found
+
+
+def _unstructured(value: Any, converter: Any) -> Any:
+    """Events (one, or a list) whose typed data is replaced by its JSON form through ``converter``."""
+    from ._event import plain_data_of  # noqa: PLC0415 - the registry knows events only here
+
+    if isinstance(value, list):
+        return [_unstructured(event, converter) for event in value]
+    plain = plain_data_of(value, converter)
+    return value if plain is value._data else value._with_data(plain)
+
+
+def _typed(result: Any, data_type: Any, converter: Any, other_types: str) -> Any:
+    """Decoded events (one, or a list) with their data structured as ``data_type`` says."""
+    from ._frozen import typed as as_typed  # noqa: PLC0415
+    from ._typed import structure_data, type_for  # noqa: PLC0415 - cattrs on first use
+
+    if other_types not in ("keep", "refuse"):
+        raise UsageError(f"other_types must be 'keep' or 'refuse', got {other_types!r}")
+    if data_type is None:
+        return result
+    events = result if isinstance(result, list) else [result]
+    typed = []
+    for event in events:
+        kind = type_for(data_type, event.type)
+        if kind is None:
+            if other_types == "refuse":
+                raise InvalidDataError(
+                    event.id, "a type of data_type=", [f"no data type for event type {event.type!r}"]
+                )
+            typed.append(event)
+        elif event._data is None:
+            typed.append(event)
+        else:
+            structured = structure_data(event._data, kind, converter, event_id=event.id)
+            typed.append(event._with_data(as_typed(structured)))
+    return typed if isinstance(result, list) else typed[0]
 
 
 def _cannot_detect(transport: str, modes: list[str]) -> Callable[[Any], tuple[str | None, str]]:

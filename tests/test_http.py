@@ -94,7 +94,7 @@ def test_binary_body_by_content_type(content_type: str | None, body: bytes, data
     if content_type:
         headers["Content-Type"] = content_type
     event = decode((headers, body), "http")
-    assert event.data == data and type(event.data) is type(data)
+    assert event.data == data and isinstance(event.data, type(data))
     assert event.datacontenttype == content_type
 
 

@@ -72,6 +72,13 @@ def examples() -> dict[str, str]:
             )
         ),
         "UsageError": _raise(lambda: encode(CloudEvent(id="1", source="/s", type="t"), "json", "batch")),
+        "InvalidDataError": _raise(
+            lambda: decode(
+                b'{"specversion":"1.0","id":"7","source":"/s","type":"t","data":{"n":"x"}}',
+                "json",
+                data_type=dict[str, int],
+            )
+        ),
     }
     found.update(_plugin_errors())
     return found
