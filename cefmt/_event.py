@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import attrs
 
@@ -272,7 +273,11 @@ class CloudEvent:
         """The event data (the same as ``event.data``), for code written for the CloudEvents SDK."""
         return self.data
 
-    def data_as(self, data_type: type[T] | Any, *, converter: Any = None) -> T:
+    @overload
+    def data_as(self, data_type: builtins.type[T], *, converter: Any = None) -> T: ...
+    @overload
+    def data_as(self, data_type: Any, *, converter: Any = None) -> Any: ...
+    def data_as(self, data_type: Any, *, converter: Any = None) -> Any:
         """The data read as ``data_type`` (an attrs class, a dataclass, a ``TypedDict``, ``list[Order]``,
         a union, anything cattrs structures) with :data:`cefmt.converter` or ``converter``; the event is
         left as it is. Data that does not fit raises :class:`cefmt.InvalidDataError` with the field paths.
@@ -287,7 +292,7 @@ class CloudEvent:
         from ._typed import structure_data  # noqa: PLC0415 - cattrs only on first use of typed data
 
         plain = plain_data_of(self, converter)
-        return structure_data(plain, data_type, converter, event_id=self.id)  # type: ignore[no-any-return]
+        return structure_data(plain, data_type, converter, event_id=self.id)
 
     def _with_data(self, data: Any) -> CloudEvent:
         # The same event with other data already vouched for: typed data a decoder structured (wrapped
