@@ -20,6 +20,7 @@ from ._framing import (
     Record,
     _Flush,
     read_array,
+    read_json,
     read_length_prefixed,
     read_lines,
     read_msgpack,
@@ -53,7 +54,7 @@ DEFAULT_BATCH_SIZE: Final = 100
 
 _POLICIES = ("fail", "skip", "dead_letter")
 _READERS = {
-    "lines": read_lines,
+    "lines": read_json,
     "array": read_array,
     "msgpack": read_msgpack,
     "length-prefixed": read_length_prefixed,
@@ -168,9 +169,10 @@ class RecordError(CloudEventError):
 class StreamKind:
     """How a stream is framed and which codec reads its records.
 
-    ``framing`` is ``lines`` (JSON Lines), ``array`` (one JSON array), ``msgpack`` (msgpack objects
-    back to back), ``length-prefixed`` (4-byte big-endian length, then the bytes) or ``messages``
-    (transport messages as JSON Lines).
+    ``framing`` is ``lines`` (JSON Lines, or JSON text that is not: see
+    :func:`~cefmt.stream._framing.read_json`), ``array`` (one JSON array), ``msgpack`` (msgpack objects back
+    to back), ``length-prefixed`` (4-byte big-endian length, then the bytes) or ``messages`` (transport
+    messages as JSON Lines).
     """
 
     name: str
