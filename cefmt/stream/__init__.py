@@ -25,6 +25,7 @@ Codecs are found in the registry, plugins included: a format plugin adds a strea
 
 from __future__ import annotations
 
+from ._files import output_file
 from ._framing import FLUSH, FramingError, Position, Record
 from ._pipeline import (
     DEFAULT_BATCH_SIZE,
@@ -59,6 +60,7 @@ __all__ = [
     "convert",
     "convert_file",
     "encode_events",
+    "output_file",
     "output_mode",
     "read_events",
     "stream_kind",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -14,6 +15,7 @@ import attrs
 from cefmt import CloudEvent, CloudEventError, UnknownCodecError, codecs, decode, encode
 from cefmt.codec import find_format
 
+from ._files import DeadLetterFile, check_dead_letter, writing
 from ._framing import (
     FLUSH,
     Position,
@@ -254,15 +256,33 @@ def _check_output(kind: StreamKind, mode: str | None, format: str | None) -> tup
     if format is not None:
         if kind.framing != "messages" or mode == "binary":
             raise CloudEventError(f"format= applies to the structured and batch modes of {', '.join(sorted(SHAPES))}")
+        _check_format(format, mode)
         options["format"] = format
     return mode, options
+
+
+def _check_format(name: str, mode: str) -> None:
+    """``name`` is an event format with a ``mode`` codec; or an error listing the formats there are."""
+    try:
+        codec = find_format(name, mode)
+    except UnknownCodecError:
+        codec = None
+    if codec is None or codec.media_type is None:
+        formats = [kind for kind in stream_kinds() if kind not in SHAPES and kind != "json-array"]
+        raise CloudEventError(
+            f"no event format {name!r} with a {mode} mode is registered; event formats here: {', '.join(formats)}"
+        )
 
 
 # -- the error policy -----------------------------------------------------------------------------------------
 
 
 class _Policy:
-    """What happens to a bad record: raise, count and drop, or count and hand to the dead-letter sink."""
+    """What happens to a bad record: raise, count and drop, or count and hand to the dead-letter sink.
+
+    A dead-letter path gets a :class:`~cefmt.stream._files.DeadLetterFile`: the dead letters of the stream
+    are appended to it by :meth:`close` when the stream ended well, and dropped when it failed.
+    """
 
     def __init__(self, on_error: str | None, dead_letter: DeadLetter | None, stats: Stats) -> None:
         policy = (on_error or ("dead_letter" if dead_letter is not None else "fail")).replace("-", "_")
@@ -272,9 +292,13 @@ class _Policy:
             raise CloudEventError("on_error='dead_letter' needs dead_letter= (a callable, a file path or a file)")
         self.policy = policy
         self.stats = stats
-        self._target = dead_letter
-        self._file: IO[bytes] | None = None
-        self._owned = False
+        self._owned: DeadLetterFile | None = None
+        self._sink: Callable[[BadRecord], None] | IO[bytes] | DeadLetterFile | None = None
+        if policy == "dead_letter":
+            if isinstance(dead_letter, (str, os.PathLike)):
+                self._sink = self._owned = DeadLetterFile(dead_letter)
+            else:
+                self._sink = dead_letter
 
     def __call__(self, bad: BadRecord) -> None:
         if self.policy == "fail":
@@ -282,25 +306,46 @@ class _Policy:
         if self.policy == "skip":
             self.stats.skipped += 1
             return
-        target = self._target
-        if callable(target):
-            target(bad)
+        sink = self._sink
+        if isinstance(sink, DeadLetterFile) or not callable(sink):
+            assert sink is not None
+            sink.write(dump_line(bad.to_dict()))
+            sink.flush()
         else:
-            if self._file is None:
-                if isinstance(target, (str, os.PathLike)):
-                    self._file = open(target, "ab")  # noqa: SIM115  # closed by close(), at the end of the stream
-                    self._owned = True
-                else:
-                    self._file = target
-            assert self._file is not None
-            self._file.write(dump_line(bad.to_dict()))
-            self._file.flush()
+            sink(bad)
         self.stats.dead_lettered += 1
 
-    def close(self) -> None:
-        if self._owned and self._file is not None:
-            self._file.close()
-            self._file = None
+    def close(self, completed: bool) -> None:
+        """Hand on the dead letters of a stream that ``completed`` (or was closed by its reader); drop them
+        when it failed."""
+        if self._owned is not None:
+            if completed:
+                self._owned.commit()
+            else:
+                self._owned.discard()
+
+
+@contextlib.contextmanager
+def _running(policy: _Policy) -> Iterator[None]:
+    """The life of a stream generator: its dead letters kept when it ends or its reader closes it, dropped
+    when it raises; the finishing time recorded either way."""
+    completed = False
+    try:
+        yield
+        completed = True
+    except GeneratorExit:
+        completed = True
+        raise
+    finally:
+        policy.stats.finished = time.monotonic()
+        policy.close(completed)
+
+
+def _check_sizes(**sizes: int) -> None:
+    """Each size a whole number of at least 1, or a :class:`~cefmt.CloudEventError` naming it."""
+    for name, value in sizes.items():
+        if type(value) is not int or value < 1:
+            raise CloudEventError(f"{name} must be a whole number of at least 1, got {value!r}")
 
 
 # -- reading ----------------------------------------------------------------------------------------------------
@@ -416,17 +461,16 @@ def read_events(
     >>> [event.id for event in read_events(lines, "json", on_error="skip")]
     ['1']
     """
-    stats = stats if stats is not None else Stats()
-    policy = _Policy(on_error, dead_letter, stats)
+    _check_sizes(chunk_size=chunk_size, max_record_size=max_record_size)
     kind = stream_kind(src)
+    check_dead_letter(dead_letter, source=source)
+    policy = _Policy(on_error, dead_letter, stats if stats is not None else Stats())
     options = {"extension_types": extension_types} if extension_types else {}
-    try:
-        for item in _decoded(_records(source, kind, chunk_size, max_record_size, stats), kind, policy, options):
+    with _running(policy):
+        records = _records(source, kind, chunk_size, max_record_size, policy.stats)
+        for item in _decoded(records, kind, policy, options):
             if item is not FLUSH:
                 yield item[2]  # type: ignore[index]
-    finally:
-        stats.finished = time.monotonic()
-        policy.close()
 
 
 # -- encoding and writing -----------------------------------------------------------------------------------------
@@ -586,19 +630,16 @@ def encode_events(
     >>> [len(m.body) > 0 for m in encode_events(events, "http", "batch", batch_size=2)]
     [True, True, True]
     """
-    stats = stats if stats is not None else Stats()
-    policy = _Policy(on_error, dead_letter, stats)
+    _check_sizes(batch_size=batch_size)
     kind = stream_kind(dst)
     mode, options = _check_output(kind, mode, format)
-    try:
+    policy = _Policy(on_error, dead_letter, stats if stats is not None else Stats())
+    with _running(policy):
         for message in _encoded(
             _positioned(events), kind, mode, options=options, batch_size=batch_size, policy=policy, serialize=None
         ):
             if message is not FLUSH:
                 yield message
-    finally:
-        stats.finished = time.monotonic()
-        policy.close()
 
 
 def _written(
@@ -636,11 +677,11 @@ def write_events(
     >>> b"".join(write_events([CloudEvent(id="1", source="/s", type="t")], "json"))
     b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}\\n'
     """
-    stats = stats if stats is not None else Stats()
-    policy = _Policy(on_error, dead_letter, stats)
+    _check_sizes(batch_size=batch_size, chunk_size=chunk_size)
     kind = stream_kind(dst)
     mode, options = _check_output(kind, mode, format)
-    try:
+    policy = _Policy(on_error, dead_letter, stats if stats is not None else Stats())
+    with _running(policy):
         yield from _written(
             _positioned(events),
             kind,
@@ -650,9 +691,6 @@ def write_events(
             policy=policy,
             chunk_size=chunk_size,
         )
-    finally:
-        stats.finished = time.monotonic()
-        policy.close()
 
 
 def convert(
@@ -683,29 +721,32 @@ def convert(
     >>> out.startswith(b'{"headers":{"ce-specversion":"1.0","ce-id":"1"')
     True
     """
-    stats = stats if stats is not None else Stats()
-    policy = _Policy(on_error, dead_letter, stats)
+    _check_sizes(batch_size=batch_size, chunk_size=chunk_size, max_record_size=max_record_size)
     reader, writer = stream_kind(src), stream_kind(dst)
     mode, options = _check_output(writer, mode, format)
+    check_dead_letter(dead_letter, source=source)
+    policy = _Policy(on_error, dead_letter, stats if stats is not None else Stats())
     decode_options = {"extension_types": extension_types} if extension_types else {}
-    try:
-        records = _records(source, reader, chunk_size, max_record_size, stats)
+    with _running(policy):
+        records = _records(source, reader, chunk_size, max_record_size, policy.stats)
         items = _decoded(records, reader, policy, decode_options)
         yield from _written(
             items, writer, mode, options=options, batch_size=batch_size, policy=policy, chunk_size=chunk_size
         )
-    finally:
-        stats.finished = time.monotonic()
-        policy.close()
 
 
 def convert_file(
     source: str | os.PathLike[str], target: str | os.PathLike[str], src: str = "json", dst: str = "json", **options: Any
 ) -> Stats:
-    """Convert the file ``source`` into the file ``target`` (written whole or not at all) and return the counts.
+    """Convert the file ``source`` into the file ``target`` and return the counts.
 
-    A plain function of plain arguments: hand it to ``multiprocessing.Pool.starmap`` or a cluster
-    engine to convert many files at once. ``options`` are those of :func:`convert`.
+    ``target`` follows the rules of :func:`~cefmt.stream.output_file`: a regular file (or a new one) is
+    written whole or not at all, anything else (a FIFO, a device, ``/dev/stdout``) in place, and a
+    symbolic link's target is written, not the link. A ``dead_letter`` path gets this run's dead letters
+    appended only when the run completes (and is refused when it is ``source`` or ``target``), so a run
+    that fails changes neither file. A plain function of plain arguments: hand it to
+    ``multiprocessing.Pool.starmap`` or a cluster engine to convert many files at once. ``options`` are
+    those of :func:`convert`.
 
     >>> import os, tempfile
     >>> folder = tempfile.mkdtemp()
@@ -716,13 +757,19 @@ def convert_file(
     1
     """
     stats = options.pop("stats", None) or Stats()
-    partial = f"{os.fspath(target)}.partial"
+    dead_letter = options.pop("dead_letter", None)
+    check_dead_letter(dead_letter, source=source, target=target)
+    if isinstance(dead_letter, (str, os.PathLike)):
+        dead_letter = DeadLetterFile(dead_letter)
+    chunks = convert(source, src, dst, stats=stats, dead_letter=dead_letter, **options)
     try:
-        with open(partial, "wb") as out:
-            for chunk in convert(source, src, dst, stats=stats, **options):
-                out.write(chunk)
-        os.replace(partial, target)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+        first = next(chunks, b"")  # the options are checked before the output is opened
+    except BaseException:
+        if isinstance(dead_letter, DeadLetterFile):
+            dead_letter.discard()
+        raise
+    with writing(target, dead_letter if isinstance(dead_letter, DeadLetterFile) else None) as out:
+        out.write(first)
+        for chunk in chunks:
+            out.write(chunk)
     return stats
