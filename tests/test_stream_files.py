@@ -9,7 +9,7 @@ import json
 import os
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -239,6 +239,7 @@ def test_a_failed_run_appends_no_dead_letters(tmp_path: Path) -> None:
 def test_a_stream_closed_by_its_reader_keeps_the_dead_letters_of_what_was_read(tmp_path: Path) -> None:
     dead = tmp_path / "dead.jsonl"
     events = read_events(MIXED, "json", dead_letter=dead)
+    assert isinstance(events, Generator)
     assert [next(events).id, next(events).id] == ["1", "3"]
     events.close()
     assert [json.loads(line)["position"]["record"] for line in dead.read_bytes().splitlines()] == [2, 3]
@@ -249,7 +250,7 @@ def test_no_dead_letters_no_file(source: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "dead.jsonl").exists()
 
 
-def test_an_append_that_fails_part_way_cuts_the_file_back(tmp_path: Path) -> None:
+def test_an_append_that_fails_part_way_cuts_the_file_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     dead_path = tmp_path / "dead.jsonl"
     dead_path.write_bytes(b"before\n")
     dead = DeadLetterFile(dead_path)
@@ -267,13 +268,10 @@ def test_an_append_that_fails_part_way_cuts_the_file_back(tmp_path: Path) -> Non
         written.append(real_write(fd, bytes(data)[:1000]))
         return written[-1]
 
-    os_write = os.write
-    os.write = write_then_fail  # type: ignore[assignment]
-    try:
-        with pytest.raises(Full):
-            dead.commit()
-    finally:
-        os.write = os_write  # type: ignore[assignment]
+    monkeypatch.setattr(os, "write", write_then_fail)
+    with pytest.raises(Full):
+        dead.commit()
+    monkeypatch.undo()
     assert written == [1000] and dead_path.read_bytes() == b"before\n"
 
 
