@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from cefmt import CloudEventError
 
-__all__ = ["DeadLetterFile", "check_dead_letter", "output_file", "writing"]
+__all__ = ["DeadLetterFile", "check_dead_letter", "output_file", "writing", "written_in_place"]
 
 _DESCRIPTOR = re.compile(r"/proc/(?:self|thread-self|(\d+))/(?:task/\d+/)?fd/(\d+)")
 _MAX_LINKS = 40  # as the kernel's own limit on following symbolic links
@@ -168,6 +168,22 @@ def output_file(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """
     with writing(path) as out:
         yield out
+
+
+def written_in_place(path: str | os.PathLike[str]) -> bool:
+    """Whether :func:`output_file` writes ``path`` in place (``-``, a FIFO, a device ...) rather than whole.
+
+    >>> written_in_place("/dev/null"), written_in_place("/no/such/folder/out.jsonl")
+    (True, False)
+    """
+    path = os.fspath(path)
+    if path == "-":
+        return True
+    try:
+        resolved, through_proc = _resolve(path)
+        return through_proc or not stat.S_ISREG(os.stat(resolved).st_mode)
+    except OSError:
+        return False
 
 
 # -- dead letters -----------------------------------------------------------------------------------------------
@@ -369,7 +385,7 @@ def check_dead_letter(dead_letter: Any, *, source: Any = None, target: Any = Non
     if _shared(dead, _identity(target, 1)):
         raise CloudEventError(
             f"the dead-letter file {os.fspath(dead_letter)} is the output ({_name(target, 'stdout')}): "
-            "the dead letters would be mixed into it"
+            "the dead letters would be mixed into the output, or lost when it is put in place"
         )
 
 

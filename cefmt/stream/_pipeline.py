@@ -42,6 +42,7 @@ __all__ = [
     "encode_events",
     "output_mode",
     "read_events",
+    "read_records",
     "stream_kind",
     "stream_kinds",
     "write_events",
@@ -64,7 +65,7 @@ _READERS = {
 }
 
 Source = Any  # a path, a binary file, bytes, or an iterable of byte chunks or of messages
-DeadLetter = Callable[["BadRecord"], None] | str | os.PathLike[str] | IO[bytes]
+DeadLetter = Callable[["BadRecord"], None] | str | os.PathLike[str] | IO[bytes] | DeadLetterFile
 
 
 # -- what flows -----------------------------------------------------------------------------------------------
@@ -454,8 +455,11 @@ def read_events(
     iterable of message objects (``HTTPMessage``, Kafka records ...). ``src`` names the stream kind (see
     :func:`stream_kind`). A record holding a batch gives all its events. Bad records follow ``on_error``:
     ``"fail"`` (the default: :class:`RecordError`), ``"skip"``, or ``"dead_letter"`` (each
-    :class:`BadRecord` goes to ``dead_letter``: a callable, or a file path or binary file that gets one
-    JSON line per bad record). ``stats``, when given, is updated as the stream is read.
+    :class:`BadRecord` goes to ``dead_letter``: a callable, or a binary file that gets one JSON line per
+    bad record as it comes, or a file path that gets those lines appended when the stream ends or is
+    closed by its reader, and nothing when it raises; a path that is the ``source`` file is refused).
+    ``stats``, when given, is updated as the stream is read. ``chunk_size`` and ``max_record_size``
+    must be whole numbers of at least 1 (or a :class:`~cefmt.CloudEventError` is raised at the first step).
 
     >>> lines = [b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}\\n', b"not json\\n"]
     >>> [event.id for event in read_events(lines, "json", on_error="skip")]
@@ -471,6 +475,40 @@ def read_events(
         for item in _decoded(records, kind, policy, options):
             if item is not FLUSH:
                 yield item[2]  # type: ignore[index]
+
+
+def read_records(
+    source: Source,
+    src: str = "json",
+    *,
+    stats: Stats | None = None,
+    extension_types: Mapping[str, type] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    max_record_size: int = DEFAULT_MAX_RECORD_SIZE,
+) -> Iterator[CloudEvent | BadRecord]:
+    """The events of a stream and its bad records, in the order of the stream, in bounded memory.
+
+    Like :func:`read_events`, but a record that cannot be read or decoded is given in its place as a
+    :class:`BadRecord` (and counted in ``stats.dead_lettered``) instead of following a policy: for tools
+    that show a stream as it is. A broken framing still raises :class:`~cefmt.stream.FramingError`.
+
+    >>> lines = [b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}\\n', b"not json\\n"]
+    >>> [type(item).__name__ for item in read_records(lines, "json")]
+    ['CloudEvent', 'BadRecord']
+    """
+    _check_sizes(chunk_size=chunk_size, max_record_size=max_record_size)
+    kind = stream_kind(src)
+    pending: list[BadRecord] = []  # at most the bad records of one input chunk: the readers flush after each
+    policy = _Policy("dead_letter", pending.append, stats if stats is not None else Stats())
+    options = {"extension_types": extension_types} if extension_types else {}
+    with _running(policy):
+        for item in _decoded(_records(source, kind, chunk_size, max_record_size, policy.stats), kind, policy, options):
+            if pending:
+                yield from pending
+                pending.clear()
+            if item is not FLUSH:
+                yield item[2]  # type: ignore[index]
+        yield from pending
 
 
 # -- encoding and writing -----------------------------------------------------------------------------------------
@@ -713,8 +751,10 @@ def convert(
     ``mode`` is the output mode (``structured`` for event formats and ``binary`` for transports unless
     given; ``batch`` packs ``batch_size`` events per record). Errors follow ``on_error``, with the
     position of the input record, whether reading, decoding or encoding failed; a broken framing
-    (:class:`~cefmt.stream.FramingError`) always stops the stream. The generator and its arguments are
-    plain values, so the same call runs in a process pool (see :func:`convert_file`).
+    (:class:`~cefmt.stream.FramingError`) always stops the stream; ``dead_letter`` is as in
+    :func:`read_events`. Kinds, mode, ``format`` and the sizes are checked at the first step, before
+    anything is read, whatever ``on_error`` says. The generator and its arguments are plain values, so
+    the same call runs in a process pool (see :func:`convert_file`).
 
     >>> line = b'{"specversion":"1.0","id":"1","source":"/s","type":"t","data":"hi"}\\n'
     >>> out = b"".join(convert([line], "json", "http"))
