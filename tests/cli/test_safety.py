@@ -48,6 +48,24 @@ def fifo_reader(path: Path) -> Iterator[bytearray]:
         assert not reader.is_alive()
 
 
+@pytest.fixture
+def system_files() -> Iterator[None]:
+    """Puts ``/dev/null`` and ``/dev/stdout`` back should a test replace them (as root, a regression can), so a
+    failing test fails loudly without leaving the machine broken for what runs after it."""
+    yield
+    damaged = []
+    if not stat.S_ISCHR(os.lstat("/dev/null").st_mode):
+        damaged.append("/dev/null")
+        os.unlink("/dev/null")
+        os.mknod("/dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        os.chmod("/dev/null", 0o666)
+    if not os.path.islink("/dev/stdout"):
+        damaged.append("/dev/stdout")
+        os.unlink("/dev/stdout")
+        os.symlink("/proc/self/fd/1", "/dev/stdout")
+    assert not damaged, f"the test replaced {damaged} (put back now)"
+
+
 def null_device(tmp_path: Path, which: str) -> Path:
     if which == "/dev/null":
         return Path("/dev/null")
@@ -72,6 +90,7 @@ def test_a_fifo_with_a_reader_gets_the_output_and_stays_a_fifo(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("which", ["own", "/dev/null"])
+@pytest.mark.usefixtures("system_files")
 def test_a_character_device_stays_a_character_device(tmp_path: Path, which: str) -> None:
     device = null_device(tmp_path, which)
     before = os.stat(device)
@@ -96,6 +115,7 @@ def test_a_symlink_stays_a_symlink_and_its_target_is_replaced(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("out", ["-", "/dev/stdout", "/dev/fd/1"])
+@pytest.mark.usefixtures("system_files")
 def test_stdout_by_any_name_is_written_in_place(tmp_path: Path, out: str) -> None:
     piped = run("convert", str(SAMPLE), out, "--to", "json", "-q")
     assert piped.returncode == 0 and piped.stdout == EVENTS, piped.stderr
@@ -157,6 +177,7 @@ def test_a_dead_letter_file_that_is_the_input_is_a_usage_error(tmp_path: Path) -
     assert inspect.returncode == 2 and b"is the input" in inspect.stderr
 
 
+@pytest.mark.usefixtures("system_files")
 def test_a_dead_letter_file_that_is_the_output_is_a_usage_error(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"".join(FIRST) + b"not json\n")
