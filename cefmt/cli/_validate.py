@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from cefmt import CloudEventError, UnsupportedSpecVersionError
+from cefmt import CloudEventError, MalformedMessageError, UnsupportedSpecVersionError
 from cefmt.stream import BadRecord, Stats, read_events, stream_kinds
 
 from ._common import CommandError, add_input_options, check_kind, extension_types, input_source, say
@@ -45,7 +45,7 @@ def _report(name: str, bad: BadRecord) -> str:
 
 
 def _no_kind(name: str, src: str) -> None:
-    """Not one record read: the file may be of another kind; say which there are."""
+    """Not one record could be read as ``src``: the file may be of another kind; say which there are."""
     say(
         "validate",
         f"{name}: no record could be read as --from {src}; the stream kinds here are "
@@ -60,7 +60,12 @@ def run(args: argparse.Namespace) -> int:
     name = "<stdin>" if args.input == "-" else args.input
     stats = Stats()
 
+    unreadable = 0  # bad records that could not even be read as the kind (not JSON, not msgpack ...)
+
     def report(bad: BadRecord) -> None:
+        nonlocal unreadable
+        if isinstance(bad.error, MalformedMessageError):
+            unreadable += 1
         if args.json:
             print(json.dumps({"file": name, **bad.to_dict()}, ensure_ascii=False), flush=True)
         else:
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             _no_kind(name, args.src)
         raise CommandError(f"{name}: checked {stats.records} records before the stream broke") from exc
     bad = stats.dead_lettered
-    if bad and stats.events_in == 0:
+    if bad and stats.events_in == 0 and unreadable == bad:
         _no_kind(name, args.src)
     summary = f"{name}: {stats.records} records, {stats.records - bad} valid, {bad} bad ({stats.events_in} events)"
     if not args.json:

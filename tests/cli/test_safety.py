@@ -330,6 +330,9 @@ def test_a_file_that_fits_no_kind_names_the_kinds_there_are(tmp_path: Path) -> N
     (tmp_path / "array.json").write_text("[1, 2")
     broken = run("validate", "array.json", "--from", "json-array", cwd=tmp_path)
     assert broken.returncode == 1 and b"no record could be read as --from json-array" in broken.stderr
+    (tmp_path / "sourceless.jsonl").write_text('{"specversion": "1.0", "id": "1", "type": "t"}\n')
+    events_all_bad = run("validate", "sourceless.jsonl", cwd=tmp_path)  # read as events: the kind is right
+    assert events_all_bad.returncode == 1 and events_all_bad.stderr == b""
 
 
 def test_a_syntax_error_deep_in_a_large_array_is_reported_as_one(tmp_path: Path) -> None:
