@@ -31,6 +31,7 @@ from cefmt.stream import (
     encode_events,
     output_mode,
     read_events,
+    read_records,
     stream_kind,
     stream_kinds,
     write_events,
@@ -411,3 +412,29 @@ def test_convert_file_leaves_no_output_when_it_fails(tmp_path: Path) -> None:
     with pytest.raises(RecordError):
         convert_file(source, tmp_path / "out.msgpack", "json", "msgpack")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_read_records_gives_each_bad_record_in_its_place() -> None:
+    stats = Stats()
+    items = list(read_records(MIXED, "json", stats=stats))
+    assert [item.id if isinstance(item, CloudEvent) else item.position.record for item in items] == [
+        "1", 2, 3, "3", 5, "5"
+    ]  # fmt: skip
+    assert all(isinstance(item, BadRecord) for item in items if not isinstance(item, CloudEvent))
+    assert (stats.records, stats.events_in, stats.dead_lettered) == (6, 3, 3)
+
+
+def test_read_records_holds_no_more_than_a_chunk_of_bad_records() -> None:
+    def bad_lines() -> Iterator[bytes]:
+        for _ in range(2000):
+            yield b"not an event, " + b"x" * 5000 + b"\n"  # 10 MB of bad records before the first good one
+        yield good_line(1)
+
+    tracemalloc.start()
+    try:
+        items = read_records(bad_lines(), "json", chunk_size=65536)
+        count = sum(1 for item in items if isinstance(item, BadRecord))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 2000 and peak < 2_000_000, f"peak {peak} bytes"

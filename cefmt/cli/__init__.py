@@ -1,8 +1,10 @@
 """The ``cefmt`` command: convert, validate and inspect streams of events; list codecs; listen and send.
 
 Exit status: 0 on success; 1 when a record failed under ``--on-error fail``, a stream broke, ``validate``
-found a bad record, ``send`` had a request rejected or ``codecs`` found a broken plugin; 2 for a usage
-error. Run ``cefmt COMMAND --help`` for each command's options, and see ``docs/cli.md``.
+found a bad record, ``send`` had a request rejected, ``codecs`` found a broken plugin or a file could not be
+read or written; 2 for a usage error (found before any record is read); 130 when stopped by SIGINT (Ctrl-C),
+143 by SIGTERM, 129 by SIGHUP, each after removing a partial output. Run ``cefmt COMMAND --help`` for each
+command's options, and see ``docs/cli.md``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from cefmt import CloudEventError, __version__
 
 from . import _codecs, _convert, _inspect, _listen, _send, _validate
-from ._common import CommandError, say
+from ._common import CommandError, Terminated, handle_termination, say
 
 __all__ = ["main", "parser"]
 
@@ -42,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cefmt`` command with ``argv`` (the process's arguments unless given); the exit status."""
     args = parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        with handle_termination():
+            return int(args.run(args))
     except CommandError as exc:
         say(args.command, str(exc))
         return exc.code
@@ -58,4 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(args.command, f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
         return 1
     except KeyboardInterrupt:
+        say(args.command, "interrupted (SIGINT)")
         return 130
+    except Terminated as exc:
+        say(args.command, f"terminated ({exc.name})")
+        return exc.status

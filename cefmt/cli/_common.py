@@ -1,28 +1,39 @@
-"""What the commands share: input and output files, stream-kind options, messages, the progress bar."""
+"""What the commands share: input files, stream-kind and number options, messages, signals, the progress bar.
+
+Output files follow one rule, kept in :mod:`cefmt.stream._files` for the command and the Python API alike.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import IO, Any
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any, Final
 
 from cefmt import CloudEventError, Timestamp, UnknownCodecError
 from cefmt.stream import DEFAULT_MAX_RECORD_SIZE, Stats, stream_kind, stream_kinds
+from cefmt.stream._files import check_dead_letter
 
 __all__ = [
     "CommandError",
     "Progress",
+    "Terminated",
     "add_input_options",
     "check_kind",
+    "dead_letter_refused",
     "extension_types",
+    "handle_termination",
     "input_source",
-    "output_file",
+    "non_negative_int",
+    "positive_int",
     "say",
+    "whole_number",
 ]
 
 EXTENSION_TYPES: dict[str, type] = {"str": str, "int": int, "bool": bool, "bytes": bytes, "timestamp": Timestamp}
@@ -39,6 +50,83 @@ class CommandError(Exception):
 def say(command: str, message: str) -> None:
     """One line on stderr, prefixed with the command's name."""
     print(f"cefmt {command}: {message}", file=sys.stderr, flush=True)
+
+
+# -- signals --------------------------------------------------------------------------------------------------
+
+
+class Terminated(BaseException):  # a sibling of KeyboardInterrupt, not an Exception
+    """The command was asked to stop by a signal other than SIGINT (SIGTERM, SIGHUP).
+
+    Raised where the command is, like :class:`KeyboardInterrupt` for SIGINT, so every ``finally`` and
+    ``with`` on the way out runs: a partial output file is removed, dead letters kept aside are dropped.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        super().__init__(self.name)
+
+    @property
+    def status(self) -> int:
+        """The exit status, as a shell gives a process stopped by the signal: 128 + its number."""
+        return 128 + self.signum
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # a second one while cleaning up does not cut the cleanup short
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def handle_termination() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise :class:`Terminated` in the main thread (unless they are
+    ignored, as ``nohup`` asks); SIGINT keeps Python's own :class:`KeyboardInterrupt`. The handlers found are
+    put back afterwards. Outside the main thread, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    found = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    for signum, handler in found.items():
+        if handler == signal.SIG_DFL:
+            signal.signal(signum, _terminate)
+    try:
+        yield
+    finally:
+        for signum, handler in found.items():
+            signal.signal(signum, handler)
+
+
+# -- numbers ----------------------------------------------------------------------------------------------------
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number (decimal digits) of at least ``minimum``, or a usage error.
+
+    >>> whole_number(1)("12")
+    12
+    >>> whole_number(1)("0")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: must be at least 1, got 0
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"a whole number of at least {minimum}"  # argparse names the type by it
+    return parse
+
+
+#: An argparse ``type`` for counts and sizes: 1, 2, 3 ...
+positive_int: Final = whole_number(1)
+#: An argparse ``type`` for limits where 0 means "none": 0, 1, 2 ...
+non_negative_int: Final = whole_number(0)
 
 
 def check_kind(parser: argparse.ArgumentParser, name: str, option: str) -> str:
@@ -65,8 +153,9 @@ def extension_types(parser: argparse.ArgumentParser, specs: list[str] | None) ->
     return found
 
 
-def add_input_options(parser: argparse.ArgumentParser, *, errors: bool = True) -> None:
-    """``--from``, ``--extension-type``, ``--max-record-size`` and, when asked, the error policy options."""
+def add_input_options(parser: argparse.ArgumentParser, *, errors: bool = True, mark: bool = False) -> None:
+    """``--from``, ``--extension-type``, ``--max-record-size`` and, when asked, the error policy options
+    (with ``mark``, showing bad records among the good ones, as the default)."""
     parser.add_argument(
         "--from",
         dest="src",
@@ -84,7 +173,7 @@ def add_input_options(parser: argparse.ArgumentParser, *, errors: bool = True) -
     )
     parser.add_argument(
         "--max-record-size",
-        type=int,
+        type=positive_int,
         default=DEFAULT_MAX_RECORD_SIZE,
         metavar="BYTES",
         help=f"the longest input record accepted (default: {DEFAULT_MAX_RECORD_SIZE})",
@@ -92,26 +181,56 @@ def add_input_options(parser: argparse.ArgumentParser, *, errors: bool = True) -
     if errors:
         parser.add_argument(
             "--on-error",
-            choices=["fail", "skip", "dead-letter"],
+            choices=["mark", "fail", "skip", "dead-letter"] if mark else ["fail", "skip", "dead-letter"],
             default=None,
-            help="what a bad record does: stop the command (fail, the default), be counted and "
-            "dropped (skip), or be written with its error to --dead-letter (dead-letter)",
+            help=(
+                "what a bad record does: be shown, marked, among the events (mark, the default), stop the "
+                "command after it (fail), be counted and dropped (skip), or be written with its error to "
+                "--dead-letter (dead-letter)"
+                if mark
+                else "what a bad record does: stop the command (fail, the default), be counted and "
+                "dropped (skip), or be written with its error to --dead-letter (dead-letter)"
+            ),
         )
         parser.add_argument(
             "--dead-letter",
             metavar="FILE",
-            help="append bad records here as JSON Lines (implies --on-error dead-letter)",
+            help="append bad records here as JSON Lines, when the command completes (implies --on-error "
+            "dead-letter); not the input or output file",
         )
 
 
 def error_policy(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[str, str | None]:
     """The (policy, dead-letter file) pair from the options, checked."""
-    policy = args.on_error or ("dead-letter" if args.dead_letter else "fail")
+    default = "mark" if "mark" in _choices(parser, "--on-error") else "fail"
+    policy = args.on_error or ("dead-letter" if args.dead_letter else default)
     if policy == "dead-letter" and not args.dead_letter:
         parser.error("--on-error dead-letter needs --dead-letter FILE")
     if args.dead_letter and policy != "dead-letter":
         parser.error(f"--dead-letter goes with --on-error dead-letter, not {policy}")
+    if args.dead_letter == "-":
+        parser.error("--dead-letter -: name a file (/dev/stderr, for one, is the standard error)")
     return policy.replace("-", "_"), args.dead_letter
+
+
+def _choices(parser: argparse.ArgumentParser, option: str) -> list[str]:
+    for action in parser._actions:
+        if option in action.option_strings:
+            return list(action.choices or [])
+    return []
+
+
+def dead_letter_refused(
+    parser: argparse.ArgumentParser, dead_letter: str | None, source: str, target: Any = None
+) -> None:
+    """A usage error (exit 2) when ``--dead-letter`` names the input or the output file (as a file: links and
+    other spellings of the same file count)."""
+    if dead_letter is None:
+        return
+    try:
+        check_dead_letter(dead_letter, source=source, target=target)
+    except CloudEventError as exc:
+        parser.error(str(exc))
 
 
 def input_source(path: str) -> Any:
@@ -121,26 +240,6 @@ def input_source(path: str) -> Any:
     if not os.path.exists(path):
         raise CommandError(f"{path}: no such file")
     return path
-
-
-@contextlib.contextmanager
-def output_file(path: str) -> Iterator[IO[bytes]]:
-    """The file to write: standard output for ``-``; otherwise ``path`` (folders made as needed), which
-    appears only when the block ends without an error, so a failed run leaves no half-written output."""
-    if path == "-":
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
-        return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    try:
-        with open(partial, "wb") as out:
-            yield out
-        os.replace(partial, target)
-    finally:
-        if partial.exists():
-            partial.unlink()
 
 
 class Progress:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from cefmt import CloudEventError, UnsupportedSpecVersionError
-from cefmt.stream import BadRecord, Stats, read_events
+from cefmt import CloudEventError, MalformedMessageError, UnsupportedSpecVersionError
+from cefmt.stream import BadRecord, Stats, read_events, stream_kinds
 
-from ._common import CommandError, add_input_options, check_kind, extension_types, input_source
+from ._common import CommandError, add_input_options, check_kind, extension_types, input_source, say
 
 __all__ = ["add_parser", "run"]
 
@@ -44,6 +44,15 @@ def _report(name: str, bad: BadRecord) -> str:
     return f"{name}: {bad.position}: {detail} [{type(error).__name__}]"
 
 
+def _no_kind(name: str, src: str) -> None:
+    """Not one record could be read as ``src``: the file may be of another kind; say which there are."""
+    say(
+        "validate",
+        f"{name}: no record could be read as --from {src}; the stream kinds here are "
+        f"{', '.join(stream_kinds())} (pick one with --from KIND)",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.parser
     check_kind(parser, args.src, "--from")
@@ -51,7 +60,12 @@ def run(args: argparse.Namespace) -> int:
     name = "<stdin>" if args.input == "-" else args.input
     stats = Stats()
 
+    unreadable = 0  # bad records that could not even be read as the kind (not JSON, not msgpack ...)
+
     def report(bad: BadRecord) -> None:
+        nonlocal unreadable
+        if isinstance(bad.error, MalformedMessageError):
+            unreadable += 1
         if args.json:
             print(json.dumps({"file": name, **bad.to_dict()}, ensure_ascii=False), flush=True)
         else:
@@ -71,8 +85,12 @@ def run(args: argparse.Namespace) -> int:
             pass
     except CloudEventError as exc:  # the framing broke: nothing after this point can be read
         print(f"{name}: {exc} [{type(exc).__name__}]", flush=True)
+        if stats.events_in == 0:
+            _no_kind(name, args.src)
         raise CommandError(f"{name}: checked {stats.records} records before the stream broke") from exc
     bad = stats.dead_lettered
+    if bad and stats.events_in == 0 and unreadable == bad:
+        _no_kind(name, args.src)
     summary = f"{name}: {stats.records} records, {stats.records - bad} valid, {bad} bad ({stats.events_in} events)"
     if not args.json:
         print(summary, flush=True)

@@ -14,6 +14,14 @@ any other event format    length-prefixed frames: a 4-byte big-endian length, th
 ========================  ===============================================================================
 
 Codecs are found in the registry, plugins included: a format plugin adds a stream kind by being installed.
+A UTF-8 byte order mark at the start of a text stream is dropped. A ``json`` stream that is not JSON Lines
+(one pretty-printed event, several, or an array over many lines) is read as the JSON text it is.
+
+Files are safe: :func:`convert_file` and :func:`output_file` replace only a regular file, whole, when the
+run completes, and write a FIFO, a device or ``/dev/stdout`` in place (a symbolic link's target is written,
+the link kept); a ``dead_letter`` path gets a run's dead letters appended only when the run completes, and
+may not be its input or output file. Sizes (``max_record_size``, ``chunk_size``, ``batch_size``) and
+formats are checked before anything is read: a bad one is a :class:`~cefmt.CloudEventError`.
 
 >>> from cefmt import CloudEvent, decode
 >>> from cefmt.stream import convert, read_events, write_events
@@ -25,6 +33,7 @@ Codecs are found in the registry, plugins included: a format plugin adds a strea
 
 from __future__ import annotations
 
+from ._files import output_file
 from ._framing import FLUSH, FramingError, Position, Record
 from ._pipeline import (
     DEFAULT_BATCH_SIZE,
@@ -39,6 +48,7 @@ from ._pipeline import (
     encode_events,
     output_mode,
     read_events,
+    read_records,
     stream_kind,
     stream_kinds,
     write_events,
@@ -59,8 +69,10 @@ __all__ = [
     "convert",
     "convert_file",
     "encode_events",
+    "output_file",
     "output_mode",
     "read_events",
+    "read_records",
     "stream_kind",
     "stream_kinds",
     "write_events",

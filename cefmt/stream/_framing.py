@@ -15,6 +15,7 @@ import json
 import re
 import struct
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any, Final
 
 import attrs
@@ -28,6 +29,7 @@ __all__ = [
     "Position",
     "Record",
     "read_array",
+    "read_json",
     "read_length_prefixed",
     "read_lines",
     "read_msgpack",
@@ -104,6 +106,28 @@ def _pieces(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
                 yield bytes(view[start : start + size])
 
 
+# -- a UTF-8 byte order mark -------------------------------------------------------------------------------------
+
+_BOM: Final = codecs.BOM_UTF8
+
+
+def _without_bom(chunks: Iterable[bytes]) -> tuple[int, Iterator[bytes]]:
+    """The chunks of a text stream with a UTF-8 byte order mark at its very start dropped, and the BOM's length.
+
+    Editors on some systems put one there; JSON text (RFC 8259, section 8.1) must not have one, but a reader may
+    ignore it, and a BOM anywhere else is left as it is. Reads ahead only as far as the BOM needs.
+    """
+    source = iter(chunks)
+    head = b""
+    for chunk in source:
+        head += chunk
+        if len(head) >= len(_BOM) or not _BOM.startswith(head):
+            break
+    if head.startswith(_BOM):
+        return len(_BOM), chain([head[len(_BOM) :]], source)
+    return 0, chain([head], source)
+
+
 # -- JSON Lines (and any line-delimited text) ---------------------------------------------------------------
 
 
@@ -111,18 +135,20 @@ def read_lines(chunks: Iterable[bytes], max_size: int) -> Iterator[Record | _Flu
     """Non-blank lines (``\\n``-terminated, a ``\\r`` before it dropped) as records of bytes.
 
     A line longer than ``max_size`` bytes is a record with a :class:`~cefmt.LimitExceededError`; the
-    reader skips to the next line without keeping it.
+    reader skips to the next line without keeping it. A UTF-8 byte order mark at the start of the stream
+    is dropped (offsets still count it). The work is linear in the input, however it is chunked.
 
     >>> [r.raw for r in read_lines([b'{"a":1}\\n\\n{"b"', b':2}'], 100) if isinstance(r, Record)]
     [b'{"a":1}', b'{"b":2}']
     """
     number = 0  # records
     line = 1  # 1-based number of the line that starts the pending text
-    offset = 0  # byte offset of the pending text
-    pending = b""
+    offset, source = _without_bom(chunks)  # byte offset of the pending text
+    pending: list[bytes] = []  # the pieces of an unfinished line, joined once its end is found
+    held = 0  # their total length
     overflow = 0  # > 0 while skipping the rest of a line that is too long
 
-    def emit(text: bytes, line: int, offset: int) -> Record | None:
+    def emit(text: bytes) -> Record | None:
         nonlocal number
         if text.endswith(b"\r"):
             text = text[:-1]
@@ -134,168 +160,364 @@ def read_lines(chunks: Iterable[bytes], max_size: int) -> Iterator[Record | _Flu
             return Record(position, None, LimitExceededError("line length in bytes", len(text), max_size))
         return Record(position, text)
 
-    for piece in chunks:
-        chunk = piece
+    def too_long(length: int) -> Record | None:
+        nonlocal number
+        if blank:
+            return None
+        number += 1
+        position = Position(number, line=line, offset=offset - overflow)
+        return Record(position, None, LimitExceededError("line length in bytes", length, max_size))
+
+    blank = True  # the line being skipped is blank so far
+    for chunk in source:
+        start = 0  # where the unread part of this chunk begins
         if overflow:
             end = chunk.find(b"\n")
+            blank = blank and not chunk[: end if end >= 0 else len(chunk)].strip()
             if end < 0:
                 overflow += len(chunk)
                 offset += len(chunk)
                 yield FLUSH
                 continue
-            number += 1
-            yield Record(
-                Position(number, line=line, offset=offset - overflow),
-                None,
-                LimitExceededError("line length in bytes", overflow + end, max_size),
-            )
+            record = too_long(overflow + end)
+            if record is not None:
+                yield record
             offset += end + 1
             line += 1
             overflow = 0
-            chunk = chunk[end + 1 :]
-        lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
-        pending = lines.pop()
-        for text in lines:
-            record = emit(text, line, offset)
-            if record is not None:
-                yield record
-            offset += len(text) + 1
-            line += 1
-        if len(pending) > max_size:
-            overflow = len(pending)
-            offset += len(pending)
-            pending = b""
+            start = end + 1
+        end = chunk.find(b"\n", start)
+        if end >= 0:
+            if pending:  # the line begun in earlier chunks ends here
+                pending.append(chunk[start:end])
+                text = b"".join(pending)
+                pending, held = [], 0
+                record = emit(text)
+                if record is not None:
+                    yield record
+                offset += len(text) + 1
+                line += 1
+                start = end + 1
+            lines = chunk[start:].split(b"\n")
+            rest = lines.pop()
+            for text in lines:
+                record = emit(text)
+                if record is not None:
+                    yield record
+                offset += len(text) + 1
+                line += 1
+        else:
+            rest = chunk[start:] if start else chunk
+        if rest:
+            pending.append(rest)
+            held += len(rest)
+            if held > max_size + 1:  # (one more: a "\r" that ends the line is not counted)
+                blank = not any(piece.strip() for piece in pending)
+                overflow = held
+                offset += held
+                pending, held = [], 0
         yield FLUSH
     if overflow:
-        number += 1
-        yield Record(
-            Position(number, line=line, offset=offset - overflow),
-            None,
-            LimitExceededError("line length in bytes", overflow, max_size),
-        )
+        record = too_long(overflow)
+        if record is not None:
+            yield record
     elif pending:
-        record = emit(pending, line, offset)
+        record = emit(b"".join(pending))
         if record is not None:
             yield record
 
 
-# -- one JSON array, read item by item ------------------------------------------------------------------------
+# -- JSON text read value by value --------------------------------------------------------------------------
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SCANNER = json.JSONDecoder()
+# A parse that fails this close to the end of what is in hand may only be short of input: a literal, number or
+# escape cut by a chunk boundary (``tru``, ``1e-``, ``\\u00``). Parsing again with more in hand tells.
+_NEAR_THE_END: Final = 16
+
+
+class _Broken(Exception):
+    """The JSON text cannot be read on at ``position``: a syntax error (``size`` False) or a value too long."""
+
+    def __init__(self, message: str, position: Position, *, size: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.size = size
+
+    def framing_error(self) -> FramingError:
+        return FramingError(self.message, self.position)
+
+
+class _Text:
+    """The decoded text of a byte stream, read ahead on demand, with the reader's place and line in it.
+
+    ``text[pos:]`` is what is in hand and not yet read. Text before ``pos`` is let go whenever more is read,
+    so memory holds one value and one chunk; each read joins the new pieces once, so the work stays linear.
+    """
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._source = chunks
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self.text = ""
+        self.pos = 0
+        self.line = 1  # the line of text[pos]
+        self.column_base = 0  # text index where the line of text[pos] starts (negative: before the text in hand)
+        self.record = 1  # the number of the record being read, for errors
+        self.eof = False
+        self.fresh = False  # a chunk arrived since the reader last said so
+
+    def more(self, at_least: int = 1) -> bool:
+        """Read until ``at_least`` more characters are in hand past ``pos``; False at the end of the input."""
+        if self.eof:
+            return False
+        pieces = [self.text[self.pos :]]
+        have = len(pieces[0])
+        wanted = have + at_least
+        while have < wanted:
+            chunk = next(self._source, None)
+            try:
+                piece = self._decoder.decode(b"", final=True) if chunk is None else self._decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise _Broken(f"not valid UTF-8 ({exc.reason})", Position(self.record, self.line)) from exc
+            pieces.append(piece)
+            have += len(piece)
+            if chunk is None:
+                self.eof = True
+                break
+            self.fresh = True
+        self.column_base -= self.pos
+        self.text = "".join(pieces)
+        self.pos = 0
+        return have > 0 if self.eof else True
+
+    def advance(self, end: int) -> None:
+        """Move ``pos`` to ``end``, counting the lines passed."""
+        breaks = self.text.count("\n", self.pos, end)
+        if breaks:
+            self.line += breaks
+            self.column_base = self.text.rfind("\n", self.pos, end) + 1
+        self.pos = end
+
+    def skip_space(self) -> bool:
+        """Move ``pos`` to the next non-blank character; False when the input ends first."""
+        while True:
+            self.advance(_WHITESPACE.match(self.text, self.pos).end())  # type: ignore[union-attr]  # matches ""
+            if self.pos < len(self.text):
+                return True
+            if not self.more():
+                return False
+
+    def value(self, max_size: int, what: str) -> str:
+        """The JSON value at ``pos`` (not blank) as text, read ahead as needed; ``pos`` moves past it.
+
+        Raises :class:`_Broken` for a syntax error (with the line and column where the parser stopped) or a
+        value over ``max_size`` characters (``what`` names it in the message).
+        """
+        position = Position(self.record, self.line)
+        tried = 0
+        while True:
+            try:
+                _, end = _SCANNER.raw_decode(self.text, self.pos)
+            except RecursionError as exc:
+                raise _Broken(f"{what} is nested too deeply", position) from exc
+            except json.JSONDecodeError as exc:
+                in_hand = len(self.text) - self.pos
+                short = exc.msg.startswith("Unterminated string") or len(self.text) - exc.pos <= _NEAR_THE_END
+                if self.eof or not short:
+                    raise self._syntax_error(exc) from exc
+                if in_hand > max_size:
+                    raise self._too_long(what, max_size, position) from exc
+                # Short of input: read at least as much again before parsing once more, which keeps the
+                # work linear in the value's size.
+                tried = max(tried * 2, in_hand, 4096)
+                self.more(tried)
+                continue
+            except ValueError as exc:  # integers over the digit limit
+                raise _Broken(f"not valid JSON: {exc}", position) from exc
+            if end == len(self.text) and not self.eof:
+                self.more()  # a number may go on in the next chunk: parse again with more in hand
+                continue
+            break
+        if end - self.pos > max_size:
+            raise self._too_long(what, max_size, position)
+        item = self.text[self.pos : end]
+        self.advance(end)
+        return item
+
+    @staticmethod
+    def _too_long(what: str, max_size: int, position: Position) -> _Broken:
+        return _Broken(f"{what} is longer than the limit of {max_size} characters", position, size=True)
+
+    def _syntax_error(self, exc: json.JSONDecodeError) -> _Broken:
+        line = self.line + self.text.count("\n", self.pos, exc.pos)
+        start = self.text.rfind("\n", self.pos, exc.pos)
+        column = exc.pos - (start + 1 if start >= 0 else self.column_base) + 1
+        return _Broken(f"not valid JSON: {exc.msg} (column {column})", Position(self.record, line))
 
 
 def read_array(chunks: Iterable[bytes], max_size: int) -> Iterator[Record | _Flush]:
     """The items of one JSON array (a JSON batch) as records of UTF-8 bytes, never holding the whole array.
 
-    An item longer than ``max_size`` characters, bad UTF-8 or broken array syntax stop the reader with a
-    :class:`FramingError`: without parsing, the end of a broken item cannot be found.
+    An item longer than ``max_size`` characters, bad UTF-8 or broken JSON syntax (reported with the line and
+    column where it is) stop the reader with a :class:`FramingError`: without parsing, the end of a broken
+    item cannot be found. A UTF-8 byte order mark at the start is dropped.
 
     >>> [r.raw for r in read_array([b' [{"a": 1}, {"b', b'": [2]} ]'], 100) if isinstance(r, Record)]
     [b'{"a": 1}', b'{"b": [2]}']
     """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    source = iter(chunks)
-    text = ""
-    pos = 0
-    line = 1
+    try:
+        yield from _array_items(_Text(_without_bom(chunks)[1]), max_size)
+    except _Broken as exc:
+        raise exc.framing_error() from exc.__cause__
+
+
+def _array_items(text: _Text, max_size: int) -> Iterator[Record | _Flush]:
     number = 0
-    eof = False
-    fresh = False  # a chunk arrived since the last FLUSH
-
-    def more(at_least: int = 1) -> bool:
-        """Read until ``at_least`` more characters are buffered past ``pos``; False at the end of input."""
-        nonlocal text, pos, eof, fresh
-        if eof:
-            return False
-        text = text[pos:]
-        pos = 0
-        wanted = len(text) + at_least
-        while len(text) < wanted:
-            chunk = next(source, None)
-            if chunk is None:
-                eof = True
-                try:
-                    text += decoder.decode(b"", final=True)
-                except UnicodeDecodeError as exc:
-                    raise FramingError(f"not valid UTF-8 ({exc.reason})", Position(number + 1, line)) from exc
-                return len(text) > 0
-            fresh = True
-            try:
-                text += decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                raise FramingError(f"not valid UTF-8 ({exc.reason})", Position(number + 1, line)) from exc
-        return True
-
-    def skip_space() -> bool:
-        """Move ``pos`` to the next non-blank character; False when the input ends first."""
-        nonlocal pos, line
-        while True:
-            end = _WHITESPACE.match(text, pos).end()  # type: ignore[union-attr]  # the pattern matches ""
-            line += text.count("\n", pos, end)
-            pos = end
-            if pos < len(text):
-                return True
-            if not more():
-                return False
-
-    if not skip_space() or text[pos] != "[":
-        raise FramingError("a JSON batch must be one array, starting with '['", Position(1, line))
-    pos += 1
-    if not skip_space():
-        raise FramingError("the JSON array is not closed", Position(1, line))
-    if text[pos] == "]":
-        pos += 1
+    if not text.skip_space() or text.text[text.pos] != "[":
+        raise _Broken("a JSON batch must be one array, starting with '['", Position(1, text.line))
+    text.advance(text.pos + 1)
+    if not text.skip_space():
+        raise _Broken("the JSON array is not closed", Position(1, text.line))
+    if text.text[text.pos] == "]":
+        text.advance(text.pos + 1)
     else:
         while True:
             number += 1
-            position = Position(number, line)
-            tried = 0
-            while True:
-                try:
-                    _, end = _SCANNER.raw_decode(text, pos)
-                except RecursionError as exc:
-                    raise FramingError("an array item is nested too deeply", position) from exc
-                except json.JSONDecodeError as exc:
-                    if eof or len(text) - pos > max_size:
-                        if len(text) - pos > max_size:
-                            raise FramingError(
-                                f"an array item is longer than the limit of {max_size} characters", position
-                            ) from exc
-                        raise FramingError(f"not valid JSON: {exc.msg}", position) from exc
-                    # Incomplete so far: read at least as much again before parsing once more, which
-                    # keeps the work linear in the item's size.
-                    tried = max(tried * 2, len(text) - pos, 4096)
-                    more(tried)
-                    continue
-                except ValueError as exc:  # integers over the digit limit
-                    raise FramingError(f"not valid JSON: {exc}", position) from exc
-                if end == len(text) and not eof:
-                    more()  # a number may go on in the next chunk: parse again with more in hand
-                    continue
+            text.record = number
+            position = Position(number, text.line)
+            yield Record(position, text.value(max_size, "an array item").encode("utf-8"))
+            if not text.skip_space():
+                raise _Broken("the JSON array is not closed", Position(number, text.line))
+            if text.text[text.pos] == "]":
+                text.advance(text.pos + 1)
                 break
-            if end - pos > max_size:
-                raise FramingError(f"an array item is longer than the limit of {max_size} characters", position)
-            item = text[pos:end]
-            line += item.count("\n")
-            pos = end
-            yield Record(position, item.encode("utf-8"))
-            if not skip_space():
-                raise FramingError("the JSON array is not closed", Position(number, line))
-            if text[pos] == "]":
-                pos += 1
-                break
-            if text[pos] != ",":
-                raise FramingError(f"expected ',' or ']' after an array item, got {text[pos]!r}", position)
-            pos += 1
-            if not skip_space():
-                raise FramingError("the JSON array is not closed", Position(number, line))
-            if fresh:
-                fresh = False
+            if text.text[text.pos] != ",":
+                raise _Broken(f"expected ',' or ']' after an array item, got {text.text[text.pos]!r}", position)
+            text.advance(text.pos + 1)
+            if not text.skip_space():
+                raise _Broken("the JSON array is not closed", Position(number, text.line))
+            if text.fresh:
+                text.fresh = False
                 yield FLUSH
-    if skip_space():
-        raise FramingError("there is more after the end of the JSON array", Position(number + 1, line))
+    text.record = number + 1
+    if text.skip_space():
+        raise _Broken("there is more after the end of the JSON array", Position(number + 1, text.line))
     yield FLUSH
+
+
+# -- the json stream kind: JSON Lines, or JSON text that is not ----------------------------------------------
+
+
+class _Replay:
+    """An iterator over chunks that keeps what it hands over until told to stop, to hand it over again."""
+
+    def __init__(self, chunks: Iterator[bytes], kept: list[bytes]) -> None:
+        self._chunks = chunks
+        self.kept = kept
+        self.keeping = True
+
+    def __iter__(self) -> _Replay:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = next(self._chunks)
+        if self.keeping:
+            self.kept.append(chunk)
+        return chunk
+
+
+def _first_line(source: Iterator[bytes], max_size: int) -> list[bytes]:
+    """The chunks up to the end of the first non-blank line (or ``max_size`` bytes, or the end of the input)."""
+    seen: list[bytes] = []
+    started = False
+    size = 0
+    for chunk in source:
+        seen.append(chunk)
+        size += len(chunk)
+        if not started:
+            rest = chunk.lstrip(b" \t\r\n")
+            started = bool(rest)
+            if started and b"\n" in rest:
+                break
+        elif b"\n" in chunk:
+            break
+        if size > max_size:
+            break
+    return seen
+
+
+def read_json(chunks: Iterable[bytes], max_size: int) -> Iterator[Record | _Flush]:
+    """The records of a ``json`` stream: JSON Lines; or, when the stream is not JSON Lines, its JSON values.
+
+    A stream is JSON Lines unless its first non-blank line is the start of a JSON value that goes on over
+    more lines: then it is pretty-printed JSON, either one array (read item by item, as
+    :func:`read_array` does, however long it is) or JSON documents one after another, each a record (an
+    event, or a batch). Records of JSON Lines have a line and a byte offset; records of JSON text have a
+    line. In JSON text, a syntax error stops the reader with a :class:`FramingError`, since no later
+    document can be found reliably.
+
+    >>> pretty = b'{\\n  "a": 1\\n}\\n{\\n  "b": 2\\n}\\n'
+    >>> [(r.raw, r.position.line) for r in read_json([pretty], 100) if isinstance(r, Record)]
+    [(b'{\\n  "a": 1\\n}', 1), (b'{\\n  "b": 2\\n}', 4)]
+    """
+    bom, source = _without_bom(chunks)
+    seen = _first_line(source, max_size)
+    head = b"".join(seen)
+    first = head.lstrip(b" \t\r\n").split(b"\n", 1)[0].rstrip(b"\r")
+    if first[:1] not in (b"{", b"[") or len(first) > max_size or _is_json(first):
+        yield from read_lines(chain([_BOM[:bom]], seen, source), max_size)
+        return
+    kept: list[bytes] = []
+    replay = _Replay(chain(seen, source), kept)
+    text = _Text(replay)
+    start_line = 1
+    try:
+        text.skip_space()
+        start_line = text.line
+        value = text.value(max_size, "a JSON document")
+    except _Broken as exc:
+        if not exc.size:  # not JSON text after all: JSON Lines, whose first line is a bad record
+            yield from read_lines(chain([_BOM[:bom]], kept, source), max_size)
+            return
+        if first[:1] != b"[":
+            raise exc.framing_error() from exc.__cause__
+        value = None
+    if value is not None and text.line == start_line:  # one value, then more on its line: JSON Lines
+        yield from read_lines(chain([_BOM[:bom]], kept, source), max_size)
+        return
+    if first[:1] == b"[":
+        yield from read_array(chain(kept, source), max_size)
+        return
+    replay.keeping = False
+    kept.clear()
+    assert value is not None
+    try:
+        yield from _documents(text, value, start_line, max_size)
+    except _Broken as exc:
+        raise exc.framing_error() from exc.__cause__
+
+
+def _documents(text: _Text, first: str, line: int, max_size: int) -> Iterator[Record | _Flush]:
+    number = 1
+    yield Record(Position(number, line), first.encode("utf-8"))
+    while text.skip_space():
+        number += 1
+        text.record = number
+        position = Position(number, text.line)
+        yield Record(position, text.value(max_size, "a JSON document").encode("utf-8"))
+        if text.fresh:
+            text.fresh = False
+            yield FLUSH
+    yield FLUSH
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, digit limits
+        return False
+    return True
 
 
 # -- a stream of msgpack objects (self-delimiting) ----------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -13,12 +14,14 @@ import attrs
 
 from cefmt import CloudEvent, CloudEventError, UnknownCodecError, codecs, decode, default_registry, encode
 
+from ._files import DeadLetterFile, check_dead_letter, writing
 from ._framing import (
     FLUSH,
     Position,
     Record,
     _Flush,
     read_array,
+    read_json,
     read_length_prefixed,
     read_lines,
     read_msgpack,
@@ -38,6 +41,7 @@ __all__ = [
     "encode_events",
     "output_mode",
     "read_events",
+    "read_records",
     "stream_kind",
     "stream_kinds",
     "write_events",
@@ -52,7 +56,7 @@ DEFAULT_BATCH_SIZE: Final = 100
 
 _POLICIES = ("fail", "skip", "dead_letter")
 _READERS = {
-    "lines": read_lines,
+    "lines": read_json,
     "array": read_array,
     "msgpack": read_msgpack,
     "length-prefixed": read_length_prefixed,
@@ -60,7 +64,7 @@ _READERS = {
 }
 
 Source = Any  # a path, a binary file, bytes, or an iterable of byte chunks or of messages
-DeadLetter = Callable[["BadRecord"], None] | str | os.PathLike[str] | IO[bytes]
+DeadLetter = Callable[["BadRecord"], None] | str | os.PathLike[str] | IO[bytes] | DeadLetterFile
 
 
 # -- what flows -----------------------------------------------------------------------------------------------
@@ -167,9 +171,10 @@ class RecordError(CloudEventError):
 class StreamKind:
     """How a stream is framed and which codec reads its records.
 
-    ``framing`` is ``lines`` (JSON Lines), ``array`` (one JSON array), ``msgpack`` (msgpack objects
-    back to back), ``length-prefixed`` (4-byte big-endian length, then the bytes) or ``messages``
-    (transport messages as JSON Lines).
+    ``framing`` is ``lines`` (JSON Lines, or JSON text that is not: see
+    :func:`~cefmt.stream._framing.read_json`), ``array`` (one JSON array), ``msgpack`` (msgpack objects back
+    to back), ``length-prefixed`` (4-byte big-endian length, then the bytes) or ``messages`` (transport
+    messages as JSON Lines).
     """
 
     name: str
@@ -251,15 +256,33 @@ def _check_output(kind: StreamKind, mode: str | None, format: str | None) -> tup
     if format is not None:
         if kind.framing != "messages" or mode == "binary":
             raise CloudEventError(f"format= applies to the structured and batch modes of {', '.join(sorted(SHAPES))}")
+        _check_format(format, mode)
         options["format"] = format
     return mode, options
+
+
+def _check_format(name: str, mode: str) -> None:
+    """``name`` is an event format with a ``mode`` codec; or an error listing the formats there are."""
+    try:
+        codec = find_format(name, mode)
+    except UnknownCodecError:
+        codec = None
+    if codec is None or codec.media_type is None:
+        formats = [kind for kind in stream_kinds() if kind not in SHAPES and kind != "json-array"]
+        raise CloudEventError(
+            f"no event format {name!r} with a {mode} mode is registered; event formats here: {', '.join(formats)}"
+        )
 
 
 # -- the error policy -----------------------------------------------------------------------------------------
 
 
 class _Policy:
-    """What happens to a bad record: raise, count and drop, or count and hand to the dead-letter sink."""
+    """What happens to a bad record: raise, count and drop, or count and hand to the dead-letter sink.
+
+    A dead-letter path gets a :class:`~cefmt.stream._files.DeadLetterFile`: the dead letters of the stream
+    are appended to it by :meth:`close` when the stream ended well, and dropped when it failed.
+    """
 
     def __init__(self, on_error: str | None, dead_letter: DeadLetter | None, stats: Stats) -> None:
         policy = (on_error or ("dead_letter" if dead_letter is not None else "fail")).replace("-", "_")
@@ -269,9 +292,13 @@ class _Policy:
             raise CloudEventError("on_error='dead_letter' needs dead_letter= (a callable, a file path or a file)")
         self.policy = policy
         self.stats = stats
-        self._target = dead_letter
-        self._file: IO[bytes] | None = None
-        self._owned = False
+        self._owned: DeadLetterFile | None = None
+        self._sink: Callable[[BadRecord], None] | IO[bytes] | DeadLetterFile | None = None
+        if policy == "dead_letter":
+            if isinstance(dead_letter, (str, os.PathLike)):
+                self._sink = self._owned = DeadLetterFile(dead_letter)
+            else:
+                self._sink = dead_letter
 
     def __call__(self, bad: BadRecord) -> None:
         if self.policy == "fail":
@@ -279,25 +306,46 @@ class _Policy:
         if self.policy == "skip":
             self.stats.skipped += 1
             return
-        target = self._target
-        if callable(target):
-            target(bad)
+        sink = self._sink
+        if isinstance(sink, DeadLetterFile) or not callable(sink):
+            assert sink is not None
+            sink.write(dump_line(bad.to_dict()))
+            sink.flush()
         else:
-            if self._file is None:
-                if isinstance(target, (str, os.PathLike)):
-                    self._file = open(target, "ab")  # noqa: SIM115  # closed by close(), at the end of the stream
-                    self._owned = True
-                else:
-                    self._file = target
-            assert self._file is not None
-            self._file.write(dump_line(bad.to_dict()))
-            self._file.flush()
+            sink(bad)
         self.stats.dead_lettered += 1
 
-    def close(self) -> None:
-        if self._owned and self._file is not None:
-            self._file.close()
-            self._file = None
+    def close(self, completed: bool) -> None:
+        """Hand on the dead letters of a stream that ``completed`` (or was closed by its reader); drop them
+        when it failed."""
+        if self._owned is not None:
+            if completed:
+                self._owned.commit()
+            else:
+                self._owned.discard()
+
+
+@contextlib.contextmanager
+def _running(policy: _Policy) -> Iterator[None]:
+    """The life of a stream generator: its dead letters kept when it ends or its reader closes it, dropped
+    when it raises; the finishing time recorded either way."""
+    completed = False
+    try:
+        yield
+        completed = True
+    except GeneratorExit:
+        completed = True
+        raise
+    finally:
+        policy.stats.finished = time.monotonic()
+        policy.close(completed)
+
+
+def _check_sizes(**sizes: int) -> None:
+    """Each size a whole number of at least 1, or a :class:`~cefmt.CloudEventError` naming it."""
+    for name, value in sizes.items():
+        if type(value) is not int or value < 1:
+            raise CloudEventError(f"{name} must be a whole number of at least 1, got {value!r}")
 
 
 # -- reading ----------------------------------------------------------------------------------------------------
@@ -406,24 +454,60 @@ def read_events(
     iterable of message objects (``HTTPMessage``, Kafka records ...). ``src`` names the stream kind (see
     :func:`stream_kind`). A record holding a batch gives all its events. Bad records follow ``on_error``:
     ``"fail"`` (the default: :class:`RecordError`), ``"skip"``, or ``"dead_letter"`` (each
-    :class:`BadRecord` goes to ``dead_letter``: a callable, or a file path or binary file that gets one
-    JSON line per bad record). ``stats``, when given, is updated as the stream is read.
+    :class:`BadRecord` goes to ``dead_letter``: a callable, or a binary file that gets one JSON line per
+    bad record as it comes, or a file path that gets those lines appended when the stream ends or is
+    closed by its reader, and nothing when it raises; a path that is the ``source`` file is refused).
+    ``stats``, when given, is updated as the stream is read. ``chunk_size`` and ``max_record_size``
+    must be whole numbers of at least 1 (or a :class:`~cefmt.CloudEventError` is raised at the first step).
 
     >>> lines = [b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}\\n', b"not json\\n"]
     >>> [event.id for event in read_events(lines, "json", on_error="skip")]
     ['1']
     """
-    stats = stats if stats is not None else Stats()
-    policy = _Policy(on_error, dead_letter, stats)
+    _check_sizes(chunk_size=chunk_size, max_record_size=max_record_size)
     kind = stream_kind(src)
+    check_dead_letter(dead_letter, source=source)
+    policy = _Policy(on_error, dead_letter, stats if stats is not None else Stats())
     options = {"extension_types": extension_types} if extension_types else {}
-    try:
-        for item in _decoded(_records(source, kind, chunk_size, max_record_size, stats), kind, policy, options):
+    with _running(policy):
+        records = _records(source, kind, chunk_size, max_record_size, policy.stats)
+        for item in _decoded(records, kind, policy, options):
             if item is not FLUSH:
                 yield item[2]  # type: ignore[index]
-    finally:
-        stats.finished = time.monotonic()
-        policy.close()
+
+
+def read_records(
+    source: Source,
+    src: str = "json",
+    *,
+    stats: Stats | None = None,
+    extension_types: Mapping[str, type] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    max_record_size: int = DEFAULT_MAX_RECORD_SIZE,
+) -> Iterator[CloudEvent | BadRecord]:
+    """The events of a stream and its bad records, in the order of the stream, in bounded memory.
+
+    Like :func:`read_events`, but a record that cannot be read or decoded is given in its place as a
+    :class:`BadRecord` (and counted in ``stats.dead_lettered``) instead of following a policy: for tools
+    that show a stream as it is. A broken framing still raises :class:`~cefmt.stream.FramingError`.
+
+    >>> lines = [b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}\\n', b"not json\\n"]
+    >>> [type(item).__name__ for item in read_records(lines, "json")]
+    ['CloudEvent', 'BadRecord']
+    """
+    _check_sizes(chunk_size=chunk_size, max_record_size=max_record_size)
+    kind = stream_kind(src)
+    pending: list[BadRecord] = []  # at most the bad records of one input chunk: the readers flush after each
+    policy = _Policy("dead_letter", pending.append, stats if stats is not None else Stats())
+    options = {"extension_types": extension_types} if extension_types else {}
+    with _running(policy):
+        for item in _decoded(_records(source, kind, chunk_size, max_record_size, policy.stats), kind, policy, options):
+            if pending:
+                yield from pending
+                pending.clear()
+            if item is not FLUSH:
+                yield item[2]  # type: ignore[index]
+        yield from pending
 
 
 # -- encoding and writing -----------------------------------------------------------------------------------------
@@ -583,19 +667,16 @@ def encode_events(
     >>> [len(m.body) > 0 for m in encode_events(events, "http", "batch", batch_size=2)]
     [True, True, True]
     """
-    stats = stats if stats is not None else Stats()
-    policy = _Policy(on_error, dead_letter, stats)
+    _check_sizes(batch_size=batch_size)
     kind = stream_kind(dst)
     mode, options = _check_output(kind, mode, format)
-    try:
+    policy = _Policy(on_error, dead_letter, stats if stats is not None else Stats())
+    with _running(policy):
         for message in _encoded(
             _positioned(events), kind, mode, options=options, batch_size=batch_size, policy=policy, serialize=None
         ):
             if message is not FLUSH:
                 yield message
-    finally:
-        stats.finished = time.monotonic()
-        policy.close()
 
 
 def _written(
@@ -633,11 +714,11 @@ def write_events(
     >>> b"".join(write_events([CloudEvent(id="1", source="/s", type="t")], "json"))
     b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}\\n'
     """
-    stats = stats if stats is not None else Stats()
-    policy = _Policy(on_error, dead_letter, stats)
+    _check_sizes(batch_size=batch_size, chunk_size=chunk_size)
     kind = stream_kind(dst)
     mode, options = _check_output(kind, mode, format)
-    try:
+    policy = _Policy(on_error, dead_letter, stats if stats is not None else Stats())
+    with _running(policy):
         yield from _written(
             _positioned(events),
             kind,
@@ -647,9 +728,6 @@ def write_events(
             policy=policy,
             chunk_size=chunk_size,
         )
-    finally:
-        stats.finished = time.monotonic()
-        policy.close()
 
 
 def convert(
@@ -672,37 +750,42 @@ def convert(
     ``mode`` is the output mode (``structured`` for event formats and ``binary`` for transports unless
     given; ``batch`` packs ``batch_size`` events per record). Errors follow ``on_error``, with the
     position of the input record, whether reading, decoding or encoding failed; a broken framing
-    (:class:`~cefmt.stream.FramingError`) always stops the stream. The generator and its arguments are
-    plain values, so the same call runs in a process pool (see :func:`convert_file`).
+    (:class:`~cefmt.stream.FramingError`) always stops the stream; ``dead_letter`` is as in
+    :func:`read_events`. Kinds, mode, ``format`` and the sizes are checked at the first step, before
+    anything is read, whatever ``on_error`` says. The generator and its arguments are plain values, so
+    the same call runs in a process pool (see :func:`convert_file`).
 
     >>> line = b'{"specversion":"1.0","id":"1","source":"/s","type":"t","data":"hi"}\\n'
     >>> out = b"".join(convert([line], "json", "http"))
     >>> out.startswith(b'{"headers":{"ce-specversion":"1.0","ce-id":"1"')
     True
     """
-    stats = stats if stats is not None else Stats()
-    policy = _Policy(on_error, dead_letter, stats)
+    _check_sizes(batch_size=batch_size, chunk_size=chunk_size, max_record_size=max_record_size)
     reader, writer = stream_kind(src), stream_kind(dst)
     mode, options = _check_output(writer, mode, format)
+    check_dead_letter(dead_letter, source=source)
+    policy = _Policy(on_error, dead_letter, stats if stats is not None else Stats())
     decode_options = {"extension_types": extension_types} if extension_types else {}
-    try:
-        records = _records(source, reader, chunk_size, max_record_size, stats)
+    with _running(policy):
+        records = _records(source, reader, chunk_size, max_record_size, policy.stats)
         items = _decoded(records, reader, policy, decode_options)
         yield from _written(
             items, writer, mode, options=options, batch_size=batch_size, policy=policy, chunk_size=chunk_size
         )
-    finally:
-        stats.finished = time.monotonic()
-        policy.close()
 
 
 def convert_file(
     source: str | os.PathLike[str], target: str | os.PathLike[str], src: str = "json", dst: str = "json", **options: Any
 ) -> Stats:
-    """Convert the file ``source`` into the file ``target`` (written whole or not at all) and return the counts.
+    """Convert the file ``source`` into the file ``target`` and return the counts.
 
-    A plain function of plain arguments: hand it to ``multiprocessing.Pool.starmap`` or a cluster
-    engine to convert many files at once. ``options`` are those of :func:`convert`.
+    ``target`` follows the rules of :func:`~cefmt.stream.output_file`: a regular file (or a new one) is
+    written whole or not at all, anything else (a FIFO, a device, ``/dev/stdout``) in place, and a
+    symbolic link's target is written, not the link. A ``dead_letter`` path gets this run's dead letters
+    appended only when the run completes (and is refused when it is ``source`` or ``target``), so a run
+    that fails changes neither file. A plain function of plain arguments: hand it to
+    ``multiprocessing.Pool.starmap`` or a cluster engine to convert many files at once. ``options`` are
+    those of :func:`convert`.
 
     >>> import os, tempfile
     >>> folder = tempfile.mkdtemp()
@@ -713,13 +796,19 @@ def convert_file(
     1
     """
     stats = options.pop("stats", None) or Stats()
-    partial = f"{os.fspath(target)}.partial"
+    dead_letter = options.pop("dead_letter", None)
+    check_dead_letter(dead_letter, source=source, target=target)
+    if isinstance(dead_letter, (str, os.PathLike)):
+        dead_letter = DeadLetterFile(dead_letter)
+    chunks = convert(source, src, dst, stats=stats, dead_letter=dead_letter, **options)
     try:
-        with open(partial, "wb") as out:
-            for chunk in convert(source, src, dst, stats=stats, **options):
-                out.write(chunk)
-        os.replace(partial, target)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+        first = next(chunks, b"")  # the options are checked before the output is opened
+    except BaseException:
+        if isinstance(dead_letter, DeadLetterFile):
+            dead_letter.discard()
+        raise
+    with writing(target, dead_letter if isinstance(dead_letter, DeadLetterFile) else None) as out:
+        out.write(first)
+        for chunk in chunks:
+            out.write(chunk)
     return stats

@@ -40,7 +40,7 @@ def test_the_readme_command_converts_the_sample(tmp_path: Path) -> None:
     assert counts(result.stderr) == (3000, 3000, 3000, 0, 0)
     assert [line for line in result.stderr.splitlines() if line] == [SUMMARY.search(result.stderr).group().strip()]  # type: ignore[union-attr]
     output = tmp_path / "out" / "sample.msgpack"
-    assert output.stat().st_size > 500_000 and not (tmp_path / "out" / "sample.msgpack.partial").exists()
+    assert output.stat().st_size > 500_000 and os.listdir(tmp_path / "out") == ["sample.msgpack"]
     assert sum(1 for _ in read_events(output, "msgpack")) == 3000
 
 
@@ -100,7 +100,8 @@ def test_fail_stops_with_the_record_and_leaves_no_output(mixed: Path, tmp_path: 
     assert lines[0].startswith("cefmt convert: record 6 (line 6, byte ")
     assert lines[0].endswith("attribute 'time': is not an RFC 3339 timestamp (got 'lunchtime')")
     assert lines[1].startswith("cefmt convert: stopped after 6 records, 5 events in")
-    assert not (tmp_path / "out.msgpack").exists() and not (tmp_path / "out.msgpack.partial").exists()
+    assert lines[1].endswith(f"; {tmp_path / 'out.msgpack'} is unchanged")
+    assert sorted(os.listdir(tmp_path)) == ["mixed.jsonl"]
 
 
 def test_skip_drops_and_counts(mixed: Path, tmp_path: Path) -> None:
