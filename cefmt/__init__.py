@@ -7,9 +7,13 @@ Events are immutable records; encoders and decoders are stateless functions foun
 >>> event = CloudEvent({"type": "com.example.t", "source": "/s"}, {"n": 1})
 >>> decode(encode(event, "http", "binary"), "http") == event
 True
+
+``cefmt.sql`` (CloudEvents SQL expressions) is imported on first use, so ``import cefmt`` does not pay for it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ._api import codecs, decode, encode, register, unregister
 from ._errors import (
@@ -58,3 +62,12 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # The SQL engine loads when first reached as cefmt.sql, keeping it out of every `import cefmt`.
+    if name == "sql":
+        import importlib  # noqa: PLC0415
+
+        return importlib.import_module("cefmt.sql")
+    raise AttributeError(f"module 'cefmt' has no attribute {name!r}")
