@@ -37,6 +37,7 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z_]*")
 _PARAMETER_TYPES = (str, int, bool, object)
 _RETURN_TYPES = (str, int, bool)
 _RUNTIME = "<registered at run time>"
+_ARTICLE = {str: "a", int: "an", bool: "a"}
 
 
 def _check_type(name: str, role: str, kind: object, allowed: tuple[type, ...]) -> None:
@@ -183,7 +184,8 @@ def wrap(name: str, function: Function) -> Callable[..., Value]:
             raise Fail(_function_failed, name, f"raised {type(exc).__name__}: {exc}", exc, value=zero) from None
         if _valid_result(value, returns):
             return value  # type: ignore[return-value]
-        raise Fail(_function_failed, name, f"returned {value!r}, not a {type_name(returns)}", value=zero) from None
+        wanted = f"{_ARTICLE[returns]} {type_name(returns)}"
+        raise Fail(_function_failed, name, f"returned {value!r}, not {wanted}", value=zero) from None
 
     return invoke
 
@@ -329,7 +331,7 @@ class FunctionRegistry:
         if not providers:
             return _missing(name, arity, "no such function")
         if len(providers) > 1:
-            names = ", ".join(f"{p.distribution} ({p.target})" for p in providers)
+            names = ", ".join(sorted(f"{p.distribution} ({p.target})" for p in providers))
             return _missing(name, arity, f"more than one distribution provides it: {names}")
         provider = providers[0]
         with self._lock:
@@ -367,7 +369,7 @@ class FunctionRegistry:
             if name in BUILTINS:
                 error = f"{name} is a built-in function; the plugin's definition is not used"
             elif len(entries) > 1:
-                error = "more than one distribution provides it: " + ", ".join(p.distribution for p in entries)
+                error = "more than one distribution provides it: " + ", ".join(sorted(p.distribution for p in entries))
             loaded = self._loaded.get(name)
             signatures = tuple(f.signature(name) for f in loaded) if loaded else ()
             for provider in entries:

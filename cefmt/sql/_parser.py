@@ -190,6 +190,8 @@ class _Parser:
             token = self.peek()
             raise ExpressionLimitError("max_depth", depth + 1, self.max_depth, self.text, token.start)
         left = self.prefix(depth)
+        chain: list[Node] = []  # the operands of a chain of one logical operator, gathered then built once
+        chain_op = ""
         while True:
             token = self.peek()
             if token.kind == _KEYWORD:
@@ -204,19 +206,27 @@ class _Parser:
             elif token.kind == _OP and token.value not in ("(", ")", ","):
                 op = token.value
             else:
-                return left
+                break
             level = PRECEDENCE[op]
             if level < minimum:
-                return left
+                break
             if op in ("LIKE", "IN"):
                 left = self.postfix(left, op, depth)
                 continue
             self.take()
             right = self.expression(level + 1, depth + 1)
-            if op in ("AND", "OR", "XOR"):
-                left = self.checked(_join(op, left, right, token.start))
-            else:
+            if op not in ("AND", "OR", "XOR"):
                 left = self.checked(Binary(op, left, right, token.start))
+                continue
+            if op != chain_op:
+                if chain:
+                    left = self.chain(chain_op, chain)
+                chain_op, chain = op, _operands(op, left)
+            chain.extend(_operands(op, right))
+        return self.chain(chain_op, chain) if chain else left
+
+    def chain(self, op: str, operands: list[Node]) -> Node:
+        return self.checked(Logical(op, tuple(operands), operands[0].position))
 
     def postfix(self, operand: Node, op: str, depth: int) -> Node:
         start = self.take()
@@ -309,13 +319,7 @@ class _Parser:
         return node
 
 
-def _join(op: str, left: Node, right: Node, position: int) -> Logical:
-    """``left op right``, merged into a flat chain where either side is already one of ``op``."""
-    operands: list[Node] = []
-    for side in (left, right):
-        if isinstance(side, Logical) and side.op == op:
-            operands.extend(side.operands)
-        else:
-            operands.append(side)
-    start = left.position if isinstance(left, Logical) and left.op == op else position
-    return Logical(op, tuple(operands), start)
+def _operands(op: str, node: Node) -> list[Node]:
+    """``node`` as operands of an ``op`` chain: its own operands when it is one already (a parenthesized
+    chain of the same operator joins the outer one)."""
+    return list(node.operands) if isinstance(node, Logical) and node.op == op else [node]
