@@ -163,6 +163,8 @@ def compile_tree(tree: Node, functions: FunctionRegistry, max_string_length: int
     generator = _Generator(functions, max_string_length)
     code, kind = generator.code(tree, root=True)
     prologue = f"{_EXTENSIONS} = ev.extensions._items\n    " if _EXTENSIONS in code else ""
+    # A Boolean expression's code gives a bool already; anything else must be exactly True to match.
+    verdict = code if kind is bool else f"{code} is True"
     source = "\n".join(generator.hoisted) + (
         "\ndef _value(ev):\n"
         "    if ev.__class__ is not _Event:\n"
@@ -172,7 +174,7 @@ def compile_tree(tree: Node, functions: FunctionRegistry, max_string_length: int
         "    if ev.__class__ is not _Event:\n"
         "        ev = _as_event(ev)\n"
         "    try:\n"
-        f"        {prologue.replace(chr(10) + '    ', chr(10) + '        ')}return {code} is True\n"
+        f"        {prologue.replace(chr(10) + '    ', chr(10) + '        ')}return {verdict}\n"
         "    except _Fail:\n"
         "        return False\n"
     )
@@ -342,7 +344,15 @@ class _Generator:
             values = tuple(item.value for item in node.items)  # type: ignore[union-attr]
             if kind is object:
                 sets = {target: _prepare(values, target) for target in (str, int, bool)}
-                test = f"_member_of_literals({code}, {self.const(sets)})"
+                strings = sets[str]
+                if isinstance(strings, Fail):
+                    test = f"_member_of_literals({code}, {self.const(sets)})"
+                else:  # the usual case, a String, without a call
+                    temp = self.new("_t")
+                    test = (
+                        f"({temp} in {self.const(strings)} if ({temp} := {code}).__class__ is str "
+                        f"else _member_of_literals({temp}, {self.const(sets)}))"
+                    )
             else:
                 prepared = _prepare(values, kind)
                 if isinstance(prepared, Fail):

@@ -97,6 +97,8 @@ def str_to_int(text: str) -> int:
     a leading sign '+' or '-'. If the result will overflow or the string is not a valid integer an error
     is returned along with a value of 0."
     """
+    if len(text) < 10 and text.isdigit() and text.isascii():
+        return int(text)
     digits = text[1:] if text[:1] in ("+", "-") else text
     # isdigit() alone would take other scripts' digits and superscripts; the length check keeps int()
     # from reading a huge string.
@@ -126,11 +128,11 @@ def any_to_str(value: Value) -> str:
 
 
 def any_to_int(value: Value) -> int:
-    if type(value) is int:
-        return value
+    if type(value) is str:
+        return str_to_int(value)
     if value is True or value is False:
         return 1 if value else 0
-    return str_to_int(value)  # type: ignore[arg-type]
+    return value  # type: ignore[return-value]
 
 
 def any_to_bool(value: Value) -> bool:
