@@ -91,7 +91,10 @@ def register_function(
 
 
 def unregister_function(name: str) -> None:
-    """Remove every run-time overload of ``name`` from :data:`default_functions`."""
+    """Remove every run-time overload of ``name`` from :data:`default_functions` (no error when there is none).
+
+    >>> unregister_function("NEVER_REGISTERED")
+    """
     default_functions.unregister(name)
 
 

@@ -200,11 +200,10 @@ def _missing_error(name: str, arity: int, reason: str, cause: BaseException | No
     return error
 
 
-def _arities(overloads: Iterable[Function | Builtin]) -> str:
-    counts = []
-    for item in overloads:
-        counts.append(f"{len(item.args)} or more" if item.variadic is not None else str(len(item.args)))
-    return " or ".join(counts)
+def _takes(name: str, overloads: Iterable[Function | Builtin]) -> str:
+    """``LEFT takes 2 arguments``, ``CONCAT_WS takes 1 or more arguments``, ``F takes 0 or 2 arguments``."""
+    counts = [f"{len(item.args)} or more" if item.variadic is not None else str(len(item.args)) for item in overloads]
+    return f"{name} takes {' or '.join(counts)} argument{'' if counts == ['1'] else 's'}"
 
 
 class FunctionRegistry:
@@ -285,7 +284,7 @@ class FunctionRegistry:
         if builtin is not None:
             return Resolved(builtin=builtin)
         if upper in BUILTINS:
-            return Resolved(failure=_missing(upper, arity, f"{upper} takes {_arities(BUILTINS[upper])} arguments"))
+            return Resolved(failure=_missing(upper, arity, _takes(upper, BUILTINS[upper])))
         overloads = self._runtime.get(upper)
         if overloads is not None:
             found: Iterable[Function] = overloads.values()
@@ -298,7 +297,7 @@ class FunctionRegistry:
         for function in candidates:
             if function.accepts(arity):
                 return Resolved(function=function, invoke=wrap(upper, function))
-        return Resolved(failure=_missing(upper, arity, f"{upper} takes {_arities(candidates)} arguments"))
+        return Resolved(failure=_missing(upper, arity, _takes(upper, candidates)))
 
     def _discover(self) -> dict[str, list[_Provider]]:
         providers = self._providers

@@ -315,7 +315,7 @@ def test_errors_are_cefmt_errors_with_messages() -> None:
     assert (unknown.function, unknown.arity) == ("NOPE", 2)
     assert str(unknown) == "cannot call NOPE with 2 arguments: no such function"
     wrong = cefmt.sql.compile("ABS(1, 2)").evaluate(EVENT).error
-    assert str(wrong) == "cannot call ABS with 2 arguments: ABS takes 1 arguments"
+    assert str(wrong) == "cannot call ABS with 2 arguments: ABS takes 1 argument"
     ok = cefmt.sql.compile("TRUE").evaluate(EVENT)
     assert ok == Result(True) and ok.ok and ok.errors == ()
 
