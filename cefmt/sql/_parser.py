@@ -297,7 +297,7 @@ class _Parser:
                 return self.checked(Unary("NEG", operand, token.start))
             if value == "(":
                 inner = self.expression(0, depth + 1)
-                self.expect(")", "')' closing the '(' at position " + str(token.start))
+                self.expect(")", f"')' to close the '(' opened at {token.start}")
                 return inner
         return self.fail(f"expected an expression, found {token.describe()}", token)
 

@@ -109,7 +109,7 @@ def test_function_calls() -> None:
         ("x LIKE 123", 7, "LIKE needs a string literal pattern"),
         ("x LIKE y", 7, "LIKE needs a string literal pattern"),
         ("a = )", 4, "expected an expression, found ')'"),
-        ("(a = 1", 6, "expected ')' closing the '(' at position 0"),
+        ("(a = 1", 6, "expected ')' to close the '(' opened at 0"),
         ("a = 1)", 5, "unexpected ')' after a complete expression"),
         ("'abc", 0, "unterminated string literal"),
         ("'abc\\'", 0, "unterminated string literal"),
