@@ -7,9 +7,13 @@ Events are immutable records; encoders and decoders are stateless functions foun
 >>> event = CloudEvent({"type": "com.example.t", "source": "/s"}, {"n": 1})
 >>> decode(encode(event, "http", "binary"), "http") == event
 True
+
+``cefmt.sql`` (CloudEvents SQL expressions) is imported on first use, so ``import cefmt`` does not pay for it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ._api import codecs, decode, encode, register, unregister
 from ._errors import (
@@ -73,11 +77,15 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> object:
-    # cefmt.converter, the default cattrs converter for typed data, is made (and cattrs imported) on
-    # first use, not when cefmt is imported.
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, not when cefmt is imported: cefmt.converter (the default cattrs converter
+    # for typed data; cattrs is imported then) and cefmt.sql (the CESQL engine).
     if name == "converter":
         from ._typed import default_converter  # noqa: PLC0415
 
         return default_converter()
+    if name == "sql":
+        import importlib  # noqa: PLC0415
+
+        return importlib.import_module("cefmt.sql")
     raise AttributeError(f"module 'cefmt' has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """Write a seed corpus per fuzz target from valid messages: ``python fuzz/make_corpus.py [DIR]``.
 
 Events come from a fixed list (every data kind, typed extensions, both spec versions) plus a fixed
-hypothesis sample of ``tests.strategies.events``; each is encoded by every codec of the target.
+hypothesis sample of ``tests.strategies.events``; each is encoded by every codec of the target. The
+``sql`` target starts from the expressions of the CESQL test kit.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ def sample_events() -> list[CloudEvent]:
     return fixed + found
 
 
+def write_sql_seeds(folder: Path) -> None:
+    from tests.sql.test_tck import CASES  # noqa: PLC0415 - the kit's loader, needed by this target only
+
+    for _, case in CASES:
+        raw = str(case["expression"]).encode("utf-8")
+        (folder / hashlib.sha1(raw).hexdigest()).write_bytes(raw)
+    print(f"sql: {len(list(folder.iterdir()))} seeds in {folder}")
+
+
 def main(root: Path) -> None:
     samples = sample_events()
     for name in targets():
@@ -49,6 +59,9 @@ def main(root: Path) -> None:
             for seed in range(8):
                 raw = hashlib.sha256(name.encode() + bytes([seed])).digest() * 4
                 (folder / hashlib.sha1(raw).hexdigest()).write_bytes(raw)
+            continue
+        if name == "sql":
+            write_sql_seeds(folder)
             continue
         fmts = [None] if transport in formats() or mode == "binary" else sorted(formats())
         for fmt in fmts:

@@ -1,5 +1,5 @@
 """Atheris fuzz targets: one per registered decoder ``TRANSPORT-MODE`` and one per encoder
-``encode-TRANSPORT-MODE``, found through ``cefmt.codecs()``.
+``encode-TRANSPORT-MODE``, found through ``cefmt.codecs()``, and ``sql`` for the CESQL parser and evaluator.
 
 Run one target (the corpus folder is read and grown)::
 
@@ -11,7 +11,8 @@ memory (``-rss_limit_mb``). Binding targets read their input as a message: heade
 ``name:value`` up to a blank line, then the body (see :func:`to_message`). Encoder targets read their
 input as the makings of an event (:func:`build_event`: any text, surrogates and control characters
 included, any data value, extensions of every type); what is built must encode, and what encodes must
-decode again, or fail with a cefmt error.
+decode again, or fail with a cefmt error. The ``sql`` target reads its input as expression text (see
+:func:`make_sql_target`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if __name__ == "__main__":
         import cefmt
         import cefmt.codec
         import cefmt.http
+        import cefmt.sql
         import cefmt_plugins.kafka
         import cefmt_plugins.msgpack_format  # noqa: F401
 else:
@@ -43,10 +45,10 @@ def formats() -> set[str]:
 
 
 def targets() -> list[str]:
-    """``TRANSPORT-MODE`` for every registered decoder and ``encode-TRANSPORT-MODE`` for every encoder
-    (spec versions share one target)."""
+    """``TRANSPORT-MODE`` for every registered decoder, ``encode-TRANSPORT-MODE`` for every encoder (spec
+    versions share one target), and ``sql``."""
     keys = {f"{t}-{m}" for _, t, m in (info.key for info in cefmt.codecs() if info.error is None)}
-    return sorted(keys | {f"encode-{key}" for key in keys})
+    return [*sorted(keys | {f"encode-{key}" for key in keys}), "sql"]
 
 
 class _Reader:
@@ -167,7 +169,41 @@ def _text_or_bytes(value: bytes) -> str | bytes:
         return value
 
 
+def make_sql_target() -> Any:
+    """Fuzz bytes as CESQL text: it compiles or raises a cefmt error; what compiles prints to text that
+    parses to the same tree, and evaluates on a few events to a CESQL value and a CESQL error, never an
+    exception, with ``matches`` agreeing with the value."""
+    import cefmt.sql  # noqa: PLC0415 - instrumented above when fuzzing, loaded here for a plain import
+    from cefmt.sql._parser import parse  # noqa: PLC0415
+
+    events = [
+        cefmt.CloudEvent(type="com.example.t", source="/s", id="1"),
+        cefmt.CloudEvent(
+            type="t", source="/s", id="-5", subject="a%b_c", time="2020-01-01T00:00:00.5+01:00",
+            n=7, flag=True, word="TRUE", digits="42", blob=b"\x00\xff", big=2**31 - 1,
+        ),
+        cefmt.CloudEvent(type="t", source="/s", id="x", specversion="0.3", schemaurl="/x", n=-(2**31)),
+    ]  # fmt: skip
+
+    def test_one_input(data: bytes) -> None:
+        text = data.decode("utf-8", "replace")
+        try:
+            expression = cefmt.sql.compile(text, max_length=4096)
+        except cefmt.CloudEventError:
+            return
+        assert parse(expression.canonical, max_depth=cefmt.sql.MAX_DEPTH_CEILING) == expression.tree, text
+        for event in events:
+            result = expression.evaluate(event)
+            assert type(result.value) in (str, int, bool), (text, result)
+            assert result.error is None or isinstance(result.error, cefmt.sql.SQLError), (text, result)
+            assert expression.matches(event) is (result.value is True and result.error is None), text
+
+    return test_one_input
+
+
 def make_target(name: str) -> Any:
+    if name == "sql":
+        return make_sql_target()
     transport, _, mode = name.rpartition("-")
 
     def test_one_input(data: bytes) -> None:
