@@ -322,6 +322,8 @@ status() {
 with_brokers() {
     local was_running=0
     status >/dev/null 2>&1 && was_running=1
+    # Brokers another checkout started answer on the same ports: use them rather than clash.
+    port_open "$CEFMT_AMQP_PORT" && port_open "$CEFMT_MQTT_PORT" && port_open "$CEFMT_NATS_PORT" && was_running=1
     if [[ $was_running == 0 ]]; then
         install
         start

@@ -180,7 +180,7 @@ def wrap(name: str, function: Function) -> Callable[..., Value]:
                 exc.function = name
                 exc.args = (f"{name}: {exc}",)
             raise Fail(_failed_with, exc, value=kept) from None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a user function's failure is the spec's functionEvaluation error
             raise Fail(_function_failed, name, f"raised {type(exc).__name__}: {exc}", exc, value=zero) from None
         if _valid_result(value, returns):
             return value  # type: ignore[return-value]
@@ -340,7 +340,7 @@ class FunctionRegistry:
             try:
                 target = provider.entry_point.load()
                 overloads = check_overloads(name, _as_functions(target))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever a plugin's import raises is reported by name
                 reason = (
                     f"the plugin from distribution {provider.distribution!r} ({provider.target}) failed to load: "
                     f"{type(exc).__name__}: {exc}"

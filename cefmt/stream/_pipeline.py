@@ -264,7 +264,7 @@ def _check_output(kind: StreamKind, mode: str | None, format: str | None) -> tup
 def _check_format(name: str, mode: str) -> None:
     """``name`` is an event format with a ``mode`` codec; or an error listing the formats there are."""
     try:
-        codec = find_format(name, mode)
+        codec = default_registry.find_format(name, mode)
     except UnknownCodecError:
         codec = None
     if codec is None or codec.media_type is None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cefmt import CloudEvent
-from cefmt.codec import format_timestamp
+from cefmt._timestamp import format_timestamp
 from cefmt.sql import FunctionEvaluationError
 from cefmt.sql._ast import Attribute, Binary, Call, Exists, In, Like, Literal, Logical, Node, Unary
 
@@ -227,7 +227,7 @@ class Reference:
                     node,
                     exc.value if type(exc.value) is resolved.function.returns else ZERO[resolved.function.returns],
                 ) from None
-            except Exception:
+            except Exception:  # noqa: BLE001 - the reference maps any failure of a function as the spec says
                 raise Failure("functionEvaluation", node, ZERO[resolved.function.returns]) from None
             returns = resolved.function.returns
             if type(result) is not returns or (returns is int and not LOW <= result <= HIGH):
