@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import attrs
+
 from ._binding import batch_specversion, decode_in_format, encode_in_format, event_from_parts, format_of
 from ._data import data_to_body
 from ._edge import split
@@ -19,9 +21,10 @@ from ._headers import CONTENT_TYPE, NEEDS_QUOTING, normalize_headers, quote_head
 from ._limits import DEFAULT_LIMITS, Limits
 from ._media import parse_media_type
 from ._memo import Memo
-from ._registry import Codec
+from ._registry import Capture, Codec
 from ._spec import SPECS
 from ._timestamp import format_timestamp
+from ._typed import from_capture, to_capture
 from ._types import canonical_string
 
 if TYPE_CHECKING:
@@ -232,6 +235,43 @@ def decode_batch(message: Any, *, registry: Registry, limits: Limits | None = No
     return decode_in_format(registry, name, received.body, "batch", limits=limits, **options)  # type: ignore[no-any-return]
 
 
-binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect, prepare=read)
-structured = Codec(encode=encode_structured, decode=decode_structured, detect=detect, prepare=read)
-batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, prepare=read)
+# -- captured messages in streams ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Line:
+    # One HTTP message as a stream line: {"headers": {...}, "body_base64": "..."}. A plain-text "body"
+    # is read too, for captures typed by hand.
+    headers: dict[str, str]
+    body_base64: bytes | None = None
+    body: str | None = None
+
+
+def capture_to_json(message: Any) -> dict[str, Any]:
+    """An HTTP message (``headers, body``) as one stream line's JSON object.
+
+    >>> capture_to_json(({"ce-id": "1"}, b"hi"))
+    {'headers': {'ce-id': '1'}, 'body_base64': 'aGk='}
+    """
+    headers, body = message
+    line = to_capture(_Line(dict(headers), body))
+    del line["body"]
+    return line
+
+
+def capture_from_json(doc: dict[str, Any]) -> HTTPMessage:
+    """A stream line's JSON object back to the HTTP message it holds.
+
+    >>> capture_from_json({"headers": {"ce-id": "1"}, "body": "hi"})
+    HTTPMessage(headers={'ce-id': '1'}, body=b'hi')
+    """
+    line = from_capture(doc, _Line, "HTTP message")
+    body = line.body_base64 if line.body_base64 is not None else (line.body or "").encode("utf-8")
+    return _new_message(HTTPMessage, (line.headers, body))
+
+
+CAPTURE = Capture(capture_to_json, capture_from_json)
+
+binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect, prepare=read, capture=CAPTURE)
+structured = Codec(encode=encode_structured, decode=decode_structured, detect=detect, prepare=read, capture=CAPTURE)
+batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, prepare=read, capture=CAPTURE)

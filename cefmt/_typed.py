@@ -20,14 +20,21 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._errors import InvalidAttributeError, InvalidDataError, UsageError
+from ._errors import InvalidAttributeError, InvalidDataError, MalformedMessageError, UsageError
 from ._frozen import check_data
 from ._timestamp import Timestamp, format_timestamp, to_timestamp
 
 if TYPE_CHECKING:
     import cattrs
 
-__all__ = ["InvalidDataError", "default_converter", "make_converter", "structure_data", "unstructure_data"]
+__all__ = [
+    "default_converter",
+    "from_capture",
+    "make_converter",
+    "structure_data",
+    "to_capture",
+    "unstructure_data",
+]
 
 T = TypeVar("T")
 
@@ -214,3 +221,48 @@ def type_for(data_types: Any, event_type: str) -> Any:
     if isinstance(data_types, Mapping):
         return data_types.get(event_type)
     return data_types
+
+
+# -- captured messages (cefmt.codec.Capture) ------------------------------------------------------------------
+
+_CAPTURE: cattrs.Converter | None = None
+
+
+def _capture_converter() -> cattrs.Converter:
+    # Captured lines may carry members of their own (a note, a timestamp): they are ignored.
+    global _CAPTURE
+    if _CAPTURE is None:
+        _CAPTURE = make_converter(forbid_extra_keys=False)
+    return _CAPTURE
+
+
+def from_capture(doc: Mapping[str, Any], record_type: type[T], what: str) -> T:
+    """One captured message's JSON object (one line of a stream) as ``record_type``, an attrs class whose
+    ``bytes`` fields are Base64 in the line; a line that does not fit is a
+    :class:`~cefmt.MalformedMessageError` naming ``what`` and the member at fault.
+
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class Line:
+    ...     body_base64: bytes
+    >>> from_capture({"body_base64": "aGk=", "note": "x"}, Line, "message")
+    Line(body_base64=b'hi')
+    """
+    try:
+        return structure_data(dict(doc), record_type, _capture_converter())  # type: ignore[no-any-return]
+    except InvalidDataError as exc:
+        problems = [problem.replace("data.", "", 1).replace("data", what, 1) for problem in exc.problems]
+        raise MalformedMessageError(f"{what} line: {'; '.join(problems)}") from exc
+
+
+def to_capture(record: Any) -> dict[str, Any]:
+    """A captured message's record as its JSON-ready object (``bytes`` as Base64), for one stream line.
+
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class Line:
+    ...     body_base64: bytes
+    >>> to_capture(Line(b"hi"))
+    {'body_base64': 'aGk='}
+    """
+    return _capture_converter().unstructure(record)  # type: ignore[no-any-return]

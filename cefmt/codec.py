@@ -17,7 +17,8 @@ What the kit holds:
   :func:`event_from_parts` in, with the body rule shared by every binding (:func:`data_to_body`,
   :func:`body_to_data`);
 * data as every encoder writes it: :func:`plain_data`;
-* streams: a binding's :class:`Capture` (its messages one per line), a format's ``framing``;
+* streams: a binding's :class:`Capture` (its messages one per line; :func:`to_capture` and
+  :func:`from_capture` turn an attrs record of the line into JSON and back), a format's ``framing``;
 * an event format's documents: :func:`typed_attributes` out, :func:`event_from_members` in,
   :func:`batch_specversion` for batches, JSON text (:func:`dump_json`, :func:`load_json`);
 * the CloudEvents type system's text forms: :func:`canonical_string`, :func:`decode_base64`,
@@ -49,6 +50,7 @@ from ._data import body_to_data, data_to_body, dump_json, load_json
 from ._media import MediaType, parse_media_type
 from ._registry import Capture, Codec, Registry
 from ._spec import SPECS, SpecVersion
+from ._typed import from_capture, to_capture
 from ._types import canonical_string, decode_base64
 
 __all__ = [
@@ -70,8 +72,10 @@ __all__ = [
     "event_from_members",
     "event_from_parts",
     "format_of",
+    "from_capture",
     "load_json",
     "parse_media_type",
     "plain_data",
+    "to_capture",
     "typed_attributes",
 ]

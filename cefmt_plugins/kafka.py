@@ -34,6 +34,7 @@ from cefmt import (
     UsageError,
 )
 from cefmt.codec import (
+    Capture,
     Codec,
     canonical_attributes,
     canonical_string,
@@ -42,7 +43,9 @@ from cefmt.codec import (
     encode_in_format,
     event_from_parts,
     format_of,
+    from_capture,
     parse_media_type,
+    to_capture,
 )
 
 if TYPE_CHECKING:
@@ -464,5 +467,45 @@ def decode_structured(
     return decode_in_format(registry, name, received.value, limits=limits, **options)  # type: ignore[no-any-return]
 
 
-binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect, prepare=read)
-structured = Codec(encode=encode_structured, decode=decode_structured, detect=detect, prepare=read)
+# -- captured records in streams ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Line:
+    # One Kafka record as a stream line: key, headers (name and Base64 value) and value. Plain-text
+    # "key" and "value" are read too, for captures typed by hand; null or missing is no key, no value.
+    headers: list[tuple[str, bytes]] = attrs.field(factory=list)
+    key_base64: bytes | None = None
+    value_base64: bytes | None = None
+    key: str | None = None
+    value: str | None = None
+
+
+def capture_to_json(message: Any) -> dict[str, Any]:
+    """A Kafka record as one stream line's JSON object.
+
+    >>> capture_to_json(KafkaMessage(None, [("ce_id", b"1")], b"hi"))
+    {'key_base64': None, 'headers': [['ce_id', 'MQ==']], 'value_base64': 'aGk='}
+    """
+    record = as_message(message)
+    line = to_capture(_Line(list(record.headers), record.key, record.value))
+    return {"key_base64": line["key_base64"], "headers": [list(pair) for pair in line["headers"]],
+            "value_base64": line["value_base64"]}  # fmt: skip
+
+
+def capture_from_json(doc: dict[str, Any]) -> KafkaMessage:
+    """A stream line's JSON object back to the Kafka record it holds.
+
+    >>> capture_from_json({"headers": [["ce_id", "MQ=="]], "value": "hi"})
+    KafkaMessage(key=None, headers=[('ce_id', b'1')], value=b'hi')
+    """
+    line = from_capture(doc, _Line, "Kafka record")
+    key = line.key_base64 if line.key_base64 is not None else line.key
+    value = line.value_base64 if line.value_base64 is not None else line.value
+    return KafkaMessage(key, line.headers, value)
+
+
+CAPTURE = Capture(capture_to_json, capture_from_json)
+
+binary = Codec(encode=encode_binary, decode=decode_binary, detect=detect, prepare=read, capture=CAPTURE)
+structured = Codec(encode=encode_structured, decode=decode_structured, detect=detect, prepare=read, capture=CAPTURE)

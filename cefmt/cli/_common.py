@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
@@ -153,6 +154,40 @@ def extension_types(parser: argparse.ArgumentParser, specs: list[str] | None) ->
     return found
 
 
+def data_types(parser: argparse.ArgumentParser, spec: str | None) -> Any:
+    """``--data-types MODULE:NAME``: the data type (or map from event type to data type) it names.
+
+    The module is the user's own code, named on the command line: importing it runs it, as ``python -m``
+    would. A message never names a module.
+    """
+    if spec is None:
+        return None
+    module_name, colon, attribute = spec.partition(":")
+    if not colon or not module_name or not attribute:
+        parser.error(f"--data-types {spec!r}: expected MODULE:NAME (a type, or a mapping of event types to types)")
+    sys.path.insert(0, os.getcwd())  # as python -m does: modules beside the user are found
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        parser.error(f"--data-types {spec!r}: cannot import {module_name}: {exc}")
+    finally:
+        sys.path.remove(os.getcwd())
+    found = getattr(module, attribute, None)
+    if found is None:
+        parser.error(f"--data-types {spec!r}: {module_name} has no {attribute}")
+    return found
+
+
+def compiled(parser: argparse.ArgumentParser, option: str, text: str) -> Any:
+    """CESQL text from the command line compiled once; a syntax error is a usage error naming the place."""
+    from cefmt import sql  # noqa: PLC0415 - the CESQL engine, only for commands that filter
+
+    try:
+        return sql.compile(text)
+    except CloudEventError as exc:
+        parser.error(f"{option} {text!r}: {exc}")
+
+
 def add_input_options(parser: argparse.ArgumentParser, *, errors: bool = True, mark: bool = False) -> None:
     """``--from``, ``--extension-type``, ``--max-record-size`` and, when asked, the error policy options
     (with ``mark``, showing bad records among the good ones, as the default)."""
@@ -170,6 +205,19 @@ def add_input_options(parser: argparse.ArgumentParser, *, errors: bool = True, m
         metavar="NAME=TYPE",
         help="read extension NAME as TYPE (str, int, bool, bytes, timestamp) where the input carries "
         "it as a string; repeat for more",
+    )
+    parser.add_argument(
+        "--data-types",
+        metavar="MODULE:NAME",
+        help="read each event's data as your own type: NAME in MODULE is a type, or a mapping of event "
+        "types to types (docs/typed-data.md); data that does not fit is a bad record",
+    )
+    parser.add_argument(
+        "--other-types",
+        choices=["keep", "refuse"],
+        default="keep",
+        help="with a --data-types mapping: events of types it does not name keep plain data (keep, the "
+        "default) or are bad records (refuse)",
     )
     parser.add_argument(
         "--max-record-size",

@@ -17,6 +17,7 @@ from ._common import (
     CommandError,
     add_input_options,
     check_kind,
+    data_types,
     dead_letter_refused,
     error_policy,
     extension_types,
@@ -159,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {
         "stats": Stats(),
         "extension_types": extension_types(parser, args.extension_type),
+        "data_type": data_types(parser, args.data_types),
+        "other_types": args.other_types,
         "max_record_size": args.max_record_size,
     }
     stats: Stats = options["stats"]

@@ -8,7 +8,7 @@ import json
 from cefmt import CloudEventError, MalformedMessageError, UnsupportedSpecVersionError
 from cefmt.stream import BadRecord, Stats, read_events, stream_kinds
 
-from ._common import CommandError, add_input_options, check_kind, extension_types, input_source, say
+from ._common import CommandError, add_input_options, check_kind, data_types, extension_types, input_source, say
 
 __all__ = ["add_parser", "run"]
 
@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         dead_letter=report,
         stats=stats,
         extension_types=types,
+        data_type=data_types(parser, args.data_types),
+        other_types=args.other_types,
         max_record_size=args.max_record_size,
     )
     try:

@@ -22,12 +22,14 @@ import attrs
 import msgpack  # type: ignore[import-untyped]  # msgpack ships no type information
 
 from cefmt import CloudEventError, LimitExceededError, MalformedMessageError
+from cefmt.codec import dump_json
 
 __all__ = [
     "FLUSH",
     "FramingError",
     "Position",
     "Record",
+    "json_line",
     "read_array",
     "read_json",
     "read_length_prefixed",
@@ -85,6 +87,15 @@ class Record:
     position: Position
     raw: Any
     error: CloudEventError | None = None
+
+
+def json_line(doc: dict[str, Any]) -> bytes:
+    """A JSON document as one line of UTF-8, with its newline (a captured message, a dead letter).
+
+    >>> json_line({"a": [1, "é"]})
+    b'{"a":[1,"\\xc3\\xa9"]}\\n'
+    """
+    return dump_json(doc, "line") + b"\n"
 
 
 class FramingError(MalformedMessageError):
