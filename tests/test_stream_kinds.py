@@ -68,7 +68,10 @@ def test_a_binding_with_a_capture_is_a_stream_kind_of_json_lines() -> None:
     kind = stream_kind("pigeon")
     assert (kind.framing, kind.default_mode) == ("messages", "binary")
     lines = b"".join(convert([b"".join(write_events(EVENTS[:2], "json"))], "json", "pigeon"))
-    assert [json.loads(line) for line in lines.splitlines()] == [{"ring": "0", "note": "/s"}, {"ring": "1", "note": "/s"}]
+    assert [json.loads(line) for line in lines.splitlines()] == [
+        {"ring": "0", "note": "/s"},
+        {"ring": "1", "note": "/s"},
+    ]
     assert [event.id for event in read_events([lines], "pigeon")] == ["0", "1"]
 
 
@@ -116,7 +119,9 @@ def test_route_sends_each_event_to_its_first_match_in_one_pass(tmp_path: Path) -
         yield source
 
     orders, odd, rest = tmp_path / "orders.jsonl", tmp_path / "odd.msgpack", tmp_path / "rest.jsonl"
-    stats = route(chunks(), [("type = 'com.example.order'", orders), ("INT(id) % 2 = 1", odd)], otherwise=rest, dst="json")
+    stats = route(
+        chunks(), [("type = 'com.example.order'", orders), ("INT(id) % 2 = 1", odd)], otherwise=rest, dst="json"
+    )
     assert reads == [1]
     got = {path.name: [e.id for e in read_events(path, "json")] for path in (orders, odd, rest)}
     assert got["orders.jsonl"] == [e.id for e in EVENTS if e.type.endswith("order")]
