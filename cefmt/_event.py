@@ -18,7 +18,7 @@ from ._errors import (
     UnsupportedSpecVersionError,
     UsageError,
 )
-from ._frozen import FrozenDict, FrozenList, NotAJsonValue, TypedContainer, check_data, data_equal, freeze
+from ._frozen import FrozenDict, FrozenList, NotAJsonValue, TypedContainer, check_data, data_equal, view
 from ._media import is_json_media_type
 from ._memo import Memo
 from ._pure import PURE
@@ -152,6 +152,8 @@ class CloudEvent:
     time: Timestamp | None
     extensions: Extensions
     _data: Any = attrs.field(alias="data")
+    # What readers get of dict and list data (a FrozenDict or FrozenList over _data), made on first read.
+    _view: Any = attrs.field(default=None, alias="view")
 
     def __init__(self, attributes: Mapping[str, Any] | Any = None, data: Any = None, /, **kwargs: Any) -> None:
         merged: dict[str, Any] = {}
@@ -262,10 +264,13 @@ class CloudEvent:
         """
         value = self._data
         kind = type(value)
-        if kind is dict or kind is list:  # parsed by a decoder: frozen the first time it is read
-            value = freeze(value)
-            _set_data(self, value)
-        elif kind is TypedContainer:
+        if kind is dict or kind is list:  # the event's own containers, seen through a frozen view
+            shown = self._view
+            if shown is None:
+                shown = view(value)
+                _set_view(self, shown)
+            return shown
+        if kind is TypedContainer:
             return value.value
         return value
 
@@ -301,6 +306,7 @@ class CloudEvent:
         for name, setter in _SETTERS.items():
             setter(new, getattr(self, name))
         _set_data(new, data)
+        _set_view(new, None)
         return new
 
     # -- changing (a new event each time) --------------------------------------------------------------
@@ -541,6 +547,7 @@ def _build(
     _set_time(event, time)
     _set_extensions(event, extensions)
     _set_data(event, data)
+    _set_view(event, None)
 
 
 def _setters() -> dict[str, Callable[[CloudEvent, Any], None]]:
@@ -576,3 +583,4 @@ _set_id, _set_source, _set_type, _set_specversion, _set_datacontenttype = (
 _set_dataschema, _set_subject, _set_time, _set_extensions, _set_data = (
     _SETTERS[name] for name in ("dataschema", "subject", "time", "extensions", "_data")
 )
+_set_view = _SETTERS["_view"]

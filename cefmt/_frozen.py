@@ -2,10 +2,11 @@
 
 An event's untyped data is ``None``, ``bytes``, ``str`` or a JSON value: ``dict`` with ``str`` keys,
 ``list``, ``int``, a finite ``float``, ``bool``, ``None`` inside. Data given in code is checked and
-copied once, into :class:`FrozenDict` and :class:`FrozenList`: ``dict`` and ``list`` subclasses that
-refuse to change, so neither the caller (who keeps the original) nor a reader (who gets the frozen
-copy) can change an event through its data. Data a cefmt decoder parsed is a JSON value already and
-has no other owner: it is frozen the first time it is read, and encoders never pay for it.
+copied once (so the caller, who keeps the original, cannot change the event through it); data a cefmt
+decoder parsed is a JSON value already and has no other owner. Either way the event keeps plain
+containers that only it holds, which encoders write at full speed, and a reader gets them through
+:class:`FrozenDict` and :class:`FrozenList`: ``dict`` and ``list`` subclasses that refuse to change and
+freeze what they hold as it is reached, so reading the top of a large document costs little.
 
 Equality is type-aware all the way down (``True`` is not ``1``, ``1`` is not ``1.0``), so that
 ``decode(encode(event)) == event`` means nothing changed on the way.
@@ -14,12 +15,12 @@ Equality is type-aware all the way down (``True`` is not ``1``, ``1`` is not ``1
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import ItemsView, Iterable, Iterator, ValuesView
 from typing import Any, NoReturn
 
 from ._errors import InvalidAttributeError, UsageError
 
-__all__ = ["FrozenDict", "FrozenList", "check_data", "data_equal", "freeze"]
+__all__ = ["FrozenDict", "FrozenList", "check_data", "data_equal", "thaw", "view"]
 
 _IMMUTABLE = "event data cannot be changed; make a new event with event.evolve(data=...)"
 
@@ -29,12 +30,16 @@ def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
 
 
 class FrozenDict(dict[str, Any]):
-    """A JSON object in event data: a ``dict`` (it serializes and compares as one) that cannot change.
+    """A JSON object in event data as a reader sees it: a ``dict`` (it serializes, compares and iterates as
+    one) that cannot change, and whose objects and arrays cannot either.
 
-    >>> data = FrozenDict({"n": 1})
-    >>> data["n"], isinstance(data, dict)
-    (1, True)
-    >>> data["n"] = 2
+    A view over the event's own data: its members are frozen as they are reached (so reading the top of
+    a large document costs little), and :meth:`thaw` gives a plain deep copy to change as you like.
+
+    >>> data = FrozenDict({"n": 1, "items": [{"sku": "a"}]})
+    >>> data["items"][0]["sku"], isinstance(data["items"][0], dict)
+    ('a', True)
+    >>> data["items"][0]["sku"] = "b"
     Traceback (most recent call last):
     ...
     cefmt...UsageError: event data cannot be changed; make a new event with event.evolve(data=...)
@@ -43,8 +48,37 @@ class FrozenDict(dict[str, Any]):
     __slots__ = ()
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
 
+    def __getitem__(self, key: str) -> Any:
+        value = dict.__getitem__(self, key)
+        kind = type(value)
+        if kind is dict or kind is list:  # reached for the first time: frozen now, and kept so
+            value = view(value)
+            dict.__setitem__(self, key, value)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        if key in self:  # through __getitem__, which freezes what it gives
+            return self[key]
+        return default
+
+    def __iter__(self) -> Iterator[str]:
+        return dict.__iter__(self)
+
+    def items(self) -> ItemsView[str, Any]:  # type: ignore[override]
+        return ItemsView(self)
+
+    def values(self) -> ValuesView[Any]:  # type: ignore[override]
+        return ValuesView(self)
+
+    def copy(self) -> FrozenDict:
+        return self
+
+    def thaw(self) -> dict[str, Any]:
+        """A plain, deep, changeable copy."""
+        return thaw(self)  # type: ignore[no-any-return]
+
     def __reduce__(self) -> tuple[Any, ...]:
-        return (FrozenDict, (dict(self),))
+        return (FrozenDict, (thaw(self),))
 
     def __copy__(self) -> FrozenDict:
         return self
@@ -54,7 +88,8 @@ class FrozenDict(dict[str, Any]):
 
 
 class FrozenList(list[Any]):
-    """A JSON array in event data: a ``list`` that cannot change.
+    """A JSON array in event data as a reader sees it: a ``list`` that cannot change, nor its objects and
+    arrays (frozen as they are reached, like :class:`FrozenDict`).
 
     >>> FrozenList([1, 2]).append(3)
     Traceback (most recent call last):
@@ -69,14 +104,65 @@ class FrozenList(list[Any]):
     def __init__(self, items: Iterable[Any] = ()) -> None:
         list.extend(self, items)
 
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return FrozenList(self[position] for position in range(*index.indices(len(self))))
+        value = list.__getitem__(self, index)
+        kind = type(value)
+        if kind is dict or kind is list:
+            value = view(value)
+            list.__setitem__(self, index, value)
+        return value
+
+    def __iter__(self) -> Iterator[Any]:
+        for index in range(len(self)):
+            yield self[index]
+
+    def __reversed__(self) -> Iterator[Any]:
+        for index in range(len(self) - 1, -1, -1):
+            yield self[index]
+
+    def copy(self) -> FrozenList:
+        return self
+
+    def thaw(self) -> list[Any]:
+        """A plain, deep, changeable copy."""
+        return thaw(self)  # type: ignore[no-any-return]
+
     def __reduce__(self) -> tuple[Any, ...]:
-        return (FrozenList, (list(self),))
+        return (FrozenList, (thaw(self),))
 
     def __copy__(self) -> FrozenList:
         return self
 
     def __deepcopy__(self, memo: Any) -> FrozenList:
         return self
+
+
+def view(value: Any) -> Any:
+    """A JSON value as readers get it: a frozen view over its top level (children frozen when reached).
+
+    >>> type(view({"a": [1]})["a"]).__name__
+    'FrozenList'
+    """
+    kind = type(value)
+    if kind is dict:
+        return FrozenDict(value)
+    if kind is list:
+        return FrozenList(value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain deep copy of a JSON value (frozen or not): ``dict`` and ``list`` all the way down.
+
+    >>> thaw(FrozenDict({"a": [1]}))["a"].append(2)
+    """
+    if isinstance(value, dict):
+        return {key: thaw(item) for key, item in dict.items(value)}
+    if isinstance(value, list):
+        return [thaw(item) for item in list.__iter__(value)]
+    return value
 
 
 class NotAJsonValue(InvalidAttributeError):
@@ -111,7 +197,7 @@ def typed(value: Any) -> Any:
 
 
 def check_data(value: Any, *, max_depth: int = 256) -> Any:
-    """A JSON value given in code, checked and copied into frozen containers.
+    """A JSON value given in code, checked and copied (plain ``dict`` and ``list`` that only the event holds).
 
     Refused with :class:`~cefmt.InvalidAttributeError` naming the place: a key that is not a ``str``,
     NaN or an infinity, a string that is not valid Unicode (a lone surrogate), anything that is not a
@@ -173,20 +259,6 @@ def _check_text(text: str, path: str) -> None:
         raise InvalidAttributeError(
             "data", f"{path} holds a lone surrogate ({text[exc.start : exc.end]!r}), which is not valid Unicode"
         ) from None
-
-
-def freeze(value: Any) -> Any:
-    """A JSON value a cefmt decoder parsed (known valid, owned by nobody else) in frozen containers.
-
-    >>> type(freeze({"a": [1]})["a"]).__name__
-    'FrozenList'
-    """
-    kind = type(value)
-    if kind is dict:
-        return FrozenDict({key: freeze(item) for key, item in value.items()})
-    if kind is list:
-        return FrozenList([freeze(item) for item in value])
-    return value
 
 
 def data_equal(left: Any, right: Any) -> bool:
