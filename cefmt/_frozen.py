@@ -56,7 +56,7 @@ class FrozenDict(dict[str, Any]):
             dict.__setitem__(self, key, value)
         return value
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         if key in self:  # through __getitem__, which freezes what it gives
             return self[key]
         return default
