@@ -76,6 +76,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"events per batch in batch mode (default: {DEFAULT_BATCH_SIZE})",
     )
     parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="convert on N processes: the input is cut into tasks of whole records here and the output written "
+        "in input order, with the same errors, dead letters and counts as one process (default: the number of "
+        "cores; an input that fits in one task stays in one process)",
+    )
+    parser.add_argument(
         "--progress",
         choices=["auto", "always", "never"],
         default="auto",
@@ -121,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         other_types=args.other_types,
         where=where,
         max_record_size=args.max_record_size,
+        workers=args.workers,
     )
     total = os.path.getsize(args.input) if args.input != "-" and os.path.isfile(args.input) else None
     progress = Progress(args.progress, total, stats)

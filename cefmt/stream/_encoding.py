@@ -13,7 +13,7 @@ from ._policy import DeadLetter, Policy, check_sizes, running
 from ._sources import DEFAULT_CHUNK_SIZE
 from ._stats import BadRecord, Stats
 
-__all__ = ["DEFAULT_BATCH_SIZE", "encode_events", "encoded", "serializer", "write_events", "written"]
+__all__ = ["DEFAULT_BATCH_SIZE", "encode_events", "encoded", "joined", "serializer", "write_events", "written"]
 
 #: Events per message in batch modes.
 DEFAULT_BATCH_SIZE: Final = 100
@@ -125,7 +125,9 @@ def _frame(message: Any) -> bytes:
     return len(raw).to_bytes(4, "big") + raw
 
 
-def _joined(pieces: Iterable[Any], array: bool, chunk_size: int) -> Iterator[bytes]:
+def joined(pieces: Iterable[Any], array: bool, chunk_size: int) -> Iterator[bytes]:
+    """Serialized pieces joined into chunks of about ``chunk_size`` (a chunk ends at each ``FLUSH``); with
+    ``array``, as the items of one JSON array."""
     buffer: list[bytes] = []
     size = 0
     count = 0
@@ -169,7 +171,7 @@ def written(
     pieces = encoded(
         items, kind, mode, options=options, batch_size=batch_size, policy=policy, serialize=serializer(kind)
     )
-    return _joined(pieces, kind.framing == "array", chunk_size)
+    return joined(pieces, kind.framing == "array", chunk_size)
 
 
 def encode_events(

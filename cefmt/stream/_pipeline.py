@@ -14,6 +14,7 @@ from ._encoding import DEFAULT_BATCH_SIZE, written
 from ._files import DeadLetterFile, check_dead_letter, writing
 from ._framing import FLUSH
 from ._kinds import check_output, stream_kind
+from ._parallel import converted_in_parallel
 from ._policy import DeadLetter, Policy, check_sizes, running
 from ._sources import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_SIZE, Source, records
 from ._stats import Stats
@@ -41,6 +42,7 @@ def convert(
     where: Filter | str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_record_size: int = DEFAULT_MAX_RECORD_SIZE,
+    workers: int = 1,
 ) -> Iterator[bytes]:
     """Convert a stream of kind ``src`` into a stream of kind ``dst``, chunk by chunk, in bounded memory.
 
@@ -51,15 +53,18 @@ def convert(
     :func:`read_events`. ``where`` (CESQL text or a compiled expression) keeps only the events it
     matches; ``data_type``, ``converter`` and ``other_types`` read typed data as :func:`cefmt.decode`
     does. Kinds, mode, ``format``, ``where`` and the sizes are checked at the first step, before anything
-    is read, whatever ``on_error`` says. The generator and its arguments are plain values, so the same call
-    runs in a process pool (see :func:`convert_file`).
+    is read, whatever ``on_error`` says. ``workers`` above 1 converts on that many processes (the input is
+    cut into tasks of whole records here, converted in a process pool, and written in input order; errors,
+    dead letters and counts are what one process gives; an input that fits in one task stays in this
+    process). The generator and its arguments are plain values, so the same call runs in a process pool
+    or on a cluster (see :func:`convert_file`).
 
     >>> line = b'{"specversion":"1.0","id":"1","source":"/s","type":"t","data":"hi"}\\n'
     >>> out = b"".join(convert([line], "json", "http"))
     >>> out.startswith(b'{"headers":{"ce-specversion":"1.0","ce-id":"1"')
     True
     """
-    check_sizes(batch_size=batch_size, chunk_size=chunk_size, max_record_size=max_record_size)
+    check_sizes(batch_size=batch_size, chunk_size=chunk_size, max_record_size=max_record_size, workers=workers)
     reader, writer = stream_kind(src), stream_kind(dst)
     mode, options = check_output(writer, mode, format)
     check_dead_letter(dead_letter, source=source)
@@ -67,12 +72,17 @@ def convert(
     policy = Policy(on_error, dead_letter, stats if stats is not None else Stats())
     decoding = decode_options(extension_types, data_type, converter, other_types)
     with running(policy):
-        items = decoded(
-            records(source, reader, chunk_size, max_record_size, policy.stats), reader, policy, decoding, test
-        )
+        cut = records(source, reader, chunk_size, max_record_size, policy.stats)
+        if workers > 1:
+            yield from converted_in_parallel(
+                cut, reader, writer, mode, options=options, decoding=decoding, where=test, batch_size=batch_size,
+                policy=policy, chunk_size=chunk_size, workers=workers,
+            )  # fmt: skip
+            return
         yield from written(
-            items, writer, mode, options=options, batch_size=batch_size, policy=policy, chunk_size=chunk_size
-        )
+            decoded(cut, reader, policy, decoding, test),
+            writer, mode, options=options, batch_size=batch_size, policy=policy, chunk_size=chunk_size,
+        )  # fmt: skip
 
 
 def convert_file(source: Target, target: Target, src: str = "json", dst: str = "json", **options: Any) -> Stats:
