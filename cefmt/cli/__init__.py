@@ -16,6 +16,7 @@ from cefmt import CloudEventError, __version__
 
 from . import _codecs, _convert, _inspect, _listen, _send, _validate
 from ._common import CommandError, say
+from ._stdio import guard_closed_streams
 
 __all__ = ["main", "parser"]
 
@@ -40,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cefmt`` command with ``argv`` (the process's arguments unless given); the exit status."""
+    guard_closed_streams()
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))

@@ -14,6 +14,9 @@ from typing import IO, Any
 from cefmt import CloudEventError, Timestamp, UnknownCodecError
 from cefmt.stream import DEFAULT_MAX_RECORD_SIZE, Stats, stream_kind, stream_kinds
 
+from ._options import count
+from ._text import printable
+
 __all__ = [
     "CommandError",
     "Progress",
@@ -37,8 +40,8 @@ class CommandError(Exception):
 
 
 def say(command: str, message: str) -> None:
-    """One line on stderr, prefixed with the command's name."""
-    print(f"cefmt {command}: {message}", file=sys.stderr, flush=True)
+    """One line on stderr, prefixed with the command's name; control characters in it are escaped."""
+    print(f"cefmt {command}: {printable(message)}", file=sys.stderr, flush=True)
 
 
 def check_kind(parser: argparse.ArgumentParser, name: str, option: str) -> str:
@@ -84,7 +87,7 @@ def add_input_options(parser: argparse.ArgumentParser, *, errors: bool = True) -
     )
     parser.add_argument(
         "--max-record-size",
-        type=int,
+        type=count,
         default=DEFAULT_MAX_RECORD_SIZE,
         metavar="BYTES",
         help=f"the longest input record accepted (default: {DEFAULT_MAX_RECORD_SIZE})",
