@@ -22,6 +22,7 @@ import html
 import http.client
 import random
 import re
+import selectors
 import socket
 import ssl
 import threading
@@ -232,18 +233,6 @@ class Connection:
     def exchange(self, headers: dict[str, str], body: bytes) -> Reply:
         """POST ``body`` with ``headers``; the answer, or :class:`TransportError` (never another exception)."""
         deadline = time.monotonic() + self.timeout
-        reused = self._connection is not None and self._connection.sock is not None
-        try:
-            return self._exchange(headers, body, deadline)
-        except (ConnectionResetError, BrokenPipeError) as exc:  # RemoteDisconnected is a ConnectionResetError
-            # The server may close a keep-alive connection at any moment; a request that meets a
-            # connection closed before any answer goes again, once, on a new one.
-            self._reset()
-            if not reused or self._watchdog.disarm():
-                raise self._failure(exc, deadline) from exc
-        except (OSError, http.client.HTTPException) as exc:
-            self._reset()
-            raise self._failure(exc, deadline) from exc
         try:
             return self._exchange(headers, body, deadline)
         except (OSError, http.client.HTTPException) as exc:
@@ -251,6 +240,8 @@ class Connection:
             raise self._failure(exc, deadline) from exc
 
     def _exchange(self, headers: dict[str, str], body: bytes, deadline: float) -> Reply:
+        if self._connection is not None and self._connection.sock is not None and _dropped(self._connection.sock):
+            self._reset()  # the server closed the idle keep-alive connection: open another before sending
         if self._connection is None or self._connection.sock is None:
             self._reset()
             self._connection = self._open(deadline)
@@ -281,10 +272,9 @@ class Connection:
             self._watchdog.disarm()
 
     def _read(self, response: http.client.HTTPResponse) -> Reply:
-        try:
-            data = response.read(MAX_ANSWER_BYTES + 1)
-        except (OSError, http.client.HTTPException) as exc:
-            raise _Started(f"{type(exc).__name__}: {exc}") from exc
+        data = response.read(MAX_ANSWER_BYTES + 1)
+        if len(data) <= MAX_ANSWER_BYTES and response.length:  # read(amt) returns what came before the end
+            raise http.client.IncompleteRead(data, response.length)
         if len(data) > MAX_ANSWER_BYTES or response.will_close:
             self._reset()  # the rest of a long answer is not worth reading
             response.close()
@@ -297,7 +287,7 @@ class Connection:
     def _failure(self, exc: BaseException, deadline: float) -> TransportError:
         if self._watchdog.disarm() or time.monotonic() >= deadline or isinstance(exc, TimeoutError):
             return TransportError(f"no complete answer within {self.timeout:g} s (--timeout)", retryable=True)
-        cause = exc.__cause__ if isinstance(exc, _Started) and exc.__cause__ is not None else exc
+        cause = exc
         where = self.url if self._proxy is None else f"{self.url} (through the proxy {self._proxy[0]})"
         if isinstance(cause, http.client.IncompleteRead):
             return TransportError(f"the answer from {where} was cut short", retryable=True)
@@ -305,7 +295,7 @@ class Connection:
             return TransportError(f"{where} closed the connection without answering", retryable=True)
         if isinstance(cause, http.client.BadStatusLine):
             began = excerpt(str(cause), 60)
-            return TransportError(f"the answer from {where} is not HTTP (it began {began})", retryable=False)
+            return TransportError(f"the answer from {where} is not HTTP (it began with \"{began}\")", retryable=False)
         if isinstance(cause, http.client.HTTPException):
             why = excerpt(str(cause), 100)
             return TransportError(f"the answer from {where} is not valid HTTP: {why}", retryable=False)
@@ -322,8 +312,12 @@ class Connection:
         return TransportError(f"cannot reach {where}: {cause}", retryable=True)
 
 
-class _Started(OSError):
-    """The answer had begun when the connection failed: not a stale keep-alive connection."""
+def _dropped(sock: socket.socket) -> bool:
+    # An idle keep-alive connection has nothing to read; anything there (the end, a reset, stray
+    # bytes) means the server is done with it.
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        return bool(selector.select(0))
 
 
 def backoff(attempt: int) -> float:

@@ -46,7 +46,7 @@ __all__ = ["add_parser", "run"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
-DEFAULT_MAX_CONNECTIONS = 256
+DEFAULT_MAX_CONNECTIONS = 512
 DEFAULT_IDLE_TIMEOUT = 5.0
 DEFAULT_REQUEST_TIMEOUT = 30.0
 _REASON_LENGTH = 500  # characters of an error's text in an answer or a log line

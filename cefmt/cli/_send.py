@@ -189,8 +189,12 @@ class _Tally:
         self.undelivered.extend(repr(event.id) for _, event in items[:room])
 
 
+def _counted(number: int, thing: str, things: str) -> str:
+    return f"{number} {thing if number == 1 else things}"
+
+
 def _report(outcome: Outcome) -> str:
-    after = f" (after {outcome.retries} retries)" if outcome.retries else ""
+    after = f" (after {_counted(outcome.retries, 'retry', 'retries')})" if outcome.retries else ""
     if outcome.reply is not None:
         return f"refused: HTTP {outcome.reply.status}: {outcome.reply.reason}{after}"
     return f"not delivered: {outcome.error}{after}"
@@ -271,13 +275,13 @@ def run(args: argparse.Namespace) -> int:
                 tally.rejected += 1
                 continue
             tally.failed += 1
-            stopped = f"stopped: {args.url} could not be reached"
+            stopped = f"stopped: no HTTP answer from {args.url}"
             if dead is None:
                 stopped += "; the rest of the input was not sent"
                 break
             rest = 0
             for _, later in messages:  # the rest goes to the dead-letter file, so nothing is lost
-                undelivered(later, f"not sent: {args.url} could not be reached")
+                undelivered(later, f"not sent: sending stopped when {args.url} gave no HTTP answer")
                 rest += len(later)
             stopped += f"; the {rest} events after it were not sent" if rest else ""
             break
@@ -293,8 +297,8 @@ def run(args: argparse.Namespace) -> int:
         say(
             "send",
             f"{tally.events} events in {tally.requests} requests: {tally.accepted} accepted, {tally.rejected} "
-            f"rejected, {tally.failed} failed, {tally.retries} retries; {stats.skipped} skipped, "
-            f"{dead_count} dead-lettered",
+            f"rejected, {tally.failed} failed, {_counted(tally.retries, 'retry', 'retries')}; {stats.skipped} "
+            f"skipped, {dead_count} dead-lettered",
         )
         if tally.undelivered_count:
             more = tally.undelivered_count - len(tally.undelivered)
