@@ -295,7 +295,7 @@ class Connection:
             return TransportError(f"{where} closed the connection without answering", retryable=True)
         if isinstance(cause, http.client.BadStatusLine):
             began = excerpt(str(cause), 60)
-            return TransportError(f"the answer from {where} is not HTTP (it began with \"{began}\")", retryable=False)
+            return TransportError(f'the answer from {where} is not HTTP (it began with "{began}")', retryable=False)
         if isinstance(cause, http.client.HTTPException):
             why = excerpt(str(cause), 100)
             return TransportError(f"the answer from {where} is not valid HTTP: {why}", retryable=False)

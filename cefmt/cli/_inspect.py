@@ -14,6 +14,7 @@ from cefmt.codec import canonical_string
 from cefmt.stream import Stats, read_events
 
 from ._common import CommandError, add_input_options, check_kind, error_policy, extension_types, input_source, say
+from ._text import printable
 
 __all__ = ["add_parser", "run", "table"]
 
@@ -45,7 +46,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _cut(text: str, width: int) -> str:
-    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", " ")
+    text = printable(text.replace("\t", " "))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -456,6 +456,7 @@ class BoundedHandler(BaseHTTPRequestHandler):
         close: bool = False,
     ) -> None:
         """Send the whole answer in one write: ``text`` as a line of text, or ``body`` as it is."""
+        status = HTTPStatus(status)
         if body is None:
             body = (text + "\n").encode("utf-8", "backslashreplace") if text else b""
         if close:

@@ -9,6 +9,7 @@ from cefmt import CloudEventError, UnsupportedSpecVersionError
 from cefmt.stream import BadRecord, Stats, read_events
 
 from ._common import CommandError, add_input_options, check_kind, extension_types, input_source
+from ._text import printable, printable_json
 
 __all__ = ["add_parser", "run"]
 
@@ -53,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
 
     def report(bad: BadRecord) -> None:
         if args.json:
-            print(json.dumps({"file": name, **bad.to_dict()}, ensure_ascii=False), flush=True)
+            print(printable_json(json.dumps({"file": name, **bad.to_dict()}, ensure_ascii=False)), flush=True)
         else:
-            print(_report(name, bad), flush=True)
+            print(printable(_report(name, bad)), flush=True)
 
     events = read_events(
         input_source(args.input),
@@ -70,10 +71,10 @@ def run(args: argparse.Namespace) -> int:
         for _ in events:
             pass
     except CloudEventError as exc:  # the framing broke: nothing after this point can be read
-        print(f"{name}: {exc} [{type(exc).__name__}]", flush=True)
+        print(printable(f"{name}: {exc} [{type(exc).__name__}]"), flush=True)
         raise CommandError(f"{name}: checked {stats.records} records before the stream broke") from exc
     bad = stats.dead_lettered
     summary = f"{name}: {stats.records} records, {stats.records - bad} valid, {bad} bad ({stats.events_in} events)"
     if not args.json:
-        print(summary, flush=True)
+        print(printable(summary), flush=True)
     return 1 if bad else 0
