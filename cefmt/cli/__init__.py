@@ -1,8 +1,10 @@
 """The ``cefmt`` command: convert, validate and inspect streams of events; list codecs; listen and send.
 
 Exit status: 0 on success; 1 when a record failed under ``--on-error fail``, a stream broke, ``validate``
-found a bad record, ``send`` had a request rejected or ``codecs`` found a broken plugin; 2 for a usage
-error. Run ``cefmt COMMAND --help`` for each command's options, and see ``docs/cli.md``.
+found a bad record, ``send`` did not deliver an event, ``listen`` could not write its output, ``codecs``
+found a broken plugin, or a file or a standard stream could not be used; 2 for a usage error (a number
+out of range included); 130 when interrupted. Run ``cefmt COMMAND --help`` for each command's options,
+and see ``docs/cli.md``.
 """
 
 from __future__ import annotations

@@ -344,3 +344,17 @@ def test_bad_numbers_are_usage_errors(options: list[str], capsys: pytest.Capture
         main(arguments)
     assert exit_.value.code == 2
     assert "error: argument" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_stops_listen(listeners: list[Listener]) -> None:
+    # `cefmt listen | head -1`: once stdout is a broken pipe, events would be lost, so listen says so and stops.
+    listener = Listener("--timeout", "60")
+    listeners.append(listener)
+    assert listener.process.stdout is not None
+    listener.process.stdout.close()
+    status, _, reason = exchange(listener, binary())
+    assert status == 500 and b"cannot write the events: Broken pipe" in reason
+    listener.process.stdout = None  # closed above: finish() reads stderr only
+    assert listener.finish() == 1
+    assert b"Traceback" not in listener.stderr
+    assert b"1 requests were refused because the output could not be written" in listener.stderr

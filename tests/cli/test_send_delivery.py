@@ -221,3 +221,28 @@ def test_closed_standard_streams_are_clear_errors(tmp_path: Path) -> None:
     assert closed_in.returncode == 1 and "Traceback" not in err
     assert "cefmt send: the standard input is closed" in err
     assert len(receiver.requests) == 1
+
+
+def test_a_bad_record_under_fail_stops_with_the_error_and_a_summary(mixed: Path) -> None:
+    with Receiver() as receiver:
+        sent = run("send", receiver.url, str(mixed))
+    err = sent.stderr.decode()
+    assert sent.returncode == 1
+    assert "cefmt send: record 6 (line 6, byte " in err and "attribute 'time'" in err
+    assert "5 events in 5 requests: 5 accepted, 0 rejected, 0 failed, 0 retries" in err
+    assert len(receiver.requests) == 5
+
+
+def test_an_http_proxy_from_the_environment_is_used(tmp_path: Path) -> None:
+    source = events_file(tmp_path, "p1")
+    with Receiver() as proxy:
+        address = proxy.url.removeprefix("http://").removesuffix("/events")
+        sent = run(
+            "send", "http://receiver.invalid:8080/in?x=1", str(source),
+            env={"http_proxy": f"http://user:p%40ss@{address}", "no_proxy": "", "NO_PROXY": ""},
+        )  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    [request] = proxy.requests
+    assert request.head.startswith(b"POST http://receiver.invalid:8080/in?x=1 HTTP/1.1\r\n")
+    assert request.header("Host") == "receiver.invalid:8080"
+    assert request.header("Proxy-Authorization") == "Basic dXNlcjpwQHNz"  # user:p@ss
