@@ -300,7 +300,8 @@ class Connection:
             why = excerpt(str(cause), 100)
             return TransportError(f"the answer from {where} is not valid HTTP: {why}", retryable=False)
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return TransportError(f"cannot reach {where}: {cause.verify_message or cause}", retryable=False)
+            why = cause.verify_message or cause
+            return TransportError(f"cannot reach {where}: its TLS certificate is not trusted: {why}", retryable=False)
         if isinstance(cause, ssl.SSLError):
             return TransportError(f"cannot reach {where}: TLS: {cause.reason or cause}", retryable=False)
         if isinstance(cause, socket.gaierror):

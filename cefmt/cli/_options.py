@@ -98,7 +98,7 @@ def header(text: str) -> tuple[str, str]:
     ('X-Trace', '7')
     >>> header("X-Evil=a\\r\\nHost: elsewhere")
     Traceback (most recent call last):
-    argparse.ArgumentTypeError: header 'X-Evil': the value holds a control character (a line break, NUL, ...)
+    argparse.ArgumentTypeError: header 'X-Evil': the value holds a control character (line break, NUL, ...)
     """
     separators = [index for index in (text.find("="), text.find(":")) if index > 0]
     if not separators:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 import attrs
@@ -27,6 +29,10 @@ class Request:
                 return value.strip().decode("latin-1")
         return None
 
+
+#: A self-signed certificate for 127.0.0.1 and localhost (valid until 2126), and its key: test use only.
+TLS_CERTIFICATE = Path(__file__).with_name("tls") / "cert.pem"
+TLS_KEY = TLS_CERTIFICATE.with_name("key.pem")
 
 #: What the receiver does with request N: bytes to send as the answer, or a callable given the socket.
 Answer = bytes | Callable[[socket.socket], None]
@@ -68,14 +74,20 @@ def trickle(answer: bytes, every: float) -> Callable[[socket.socket], None]:
 
 
 class Receiver:
-    """Answers the Nth request with ``answers[N]`` (then 202 Accepted), one thread per connection."""
+    """Answers the Nth request with ``answers[N]`` (then 202 Accepted), one thread per connection; over TLS
+    with ``tls=True``."""
 
-    def __init__(self, answers: list[Answer] | None = None) -> None:
+    def __init__(self, answers: list[Answer] | None = None, *, tls: bool = False) -> None:
         self.answers = list(answers or [])
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._server = socket.create_server(("127.0.0.1", 0), backlog=64)
-        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}/events"
+        self._tls: ssl.SSLContext | None = None
+        if tls:
+            self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._tls.load_cert_chain(TLS_CERTIFICATE, TLS_KEY)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.getsockname()[1]}/events"
         self._closed = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -99,6 +111,8 @@ class Receiver:
         sock.settimeout(30)
         buffered = b""
         try:
+            if self._tls is not None:
+                sock = self._tls.wrap_socket(sock, server_side=True)
             while True:
                 while b"\r\n\r\n" not in buffered:
                     chunk = sock.recv(65536)

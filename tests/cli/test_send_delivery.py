@@ -14,7 +14,7 @@ import pytest
 from cefmt.cli import main
 
 from .conftest import cefmt_script, run
-from .receivers import ACCEPTED, Receiver, hang_up, reply, reset, trickle
+from .receivers import ACCEPTED, TLS_CERTIFICATE, Receiver, hang_up, reply, reset, trickle
 
 
 def events_file(tmp_path: Path, *ids: str) -> Path:
@@ -246,3 +246,25 @@ def test_an_http_proxy_from_the_environment_is_used(tmp_path: Path) -> None:
     assert request.head.startswith(b"POST http://receiver.invalid:8080/in?x=1 HTTP/1.1\r\n")
     assert request.header("Host") == "receiver.invalid:8080"
     assert request.header("Proxy-Authorization") == "Basic dXNlcjpwQHNz"  # user:p@ss
+
+
+def test_https_is_verified_and_its_answers_have_the_same_deadline(tmp_path: Path) -> None:
+    source = events_file(tmp_path, "t1", "t2")
+    with Receiver(tls=True) as receiver:
+        untrusted = run("send", receiver.url, str(source), "--retries", "3")
+        trusted = run("send", receiver.url, str(source), env={"SSL_CERT_FILE": str(TLS_CERTIFICATE)})
+    err = untrusted.stderr.decode()
+    assert untrusted.returncode == 1 and "its TLS certificate is not trusted: self-signed certificate" in err
+    assert "0 retries" in err and "Traceback" not in err  # a certificate does not change on a retry
+    assert trusted.returncode == 0, trusted.stderr
+    assert [r.header("ce-id") for r in receiver.requests] == ["t1", "t2"]
+    slow = trickle(reply(202, b"x" * 100), 0.5)
+    with Receiver([slow, slow], tls=True) as receiver:
+        sent = run(
+            "send", receiver.url, str(source), "--timeout", "1", "--retries", "1",
+            env={"SSL_CERT_FILE": str(TLS_CERTIFICATE)}, timeout=20,
+        )  # fmt: skip
+    assert sent.returncode == 1
+    assert (
+        "event 't1': not delivered: no complete answer within 1 s (--timeout) (after 1 retry)" in sent.stderr.decode()
+    )
