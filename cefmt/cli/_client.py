@@ -191,6 +191,7 @@ class Connection:
         self._proxy = self._find_proxy(parts.scheme)
         self._connection: http.client.HTTPConnection | None = None
         self._watchdog = _Watchdog()
+        self._timed_out = False  # the watchdog cut the last exchange off
 
     def _find_proxy(self, scheme: str) -> tuple[str, int, dict[str, str]] | None:
         proxy = urllib.request.getproxies().get(scheme)
@@ -233,6 +234,7 @@ class Connection:
     def exchange(self, headers: dict[str, str], body: bytes) -> Reply:
         """POST ``body`` with ``headers``; the answer, or :class:`TransportError` (never another exception)."""
         deadline = time.monotonic() + self.timeout
+        self._timed_out = False
         try:
             return self._exchange(headers, body, deadline)
         except (OSError, http.client.HTTPException) as exc:
@@ -269,7 +271,7 @@ class Connection:
                 return self._read(response)
             return self._read(connection.getresponse())
         finally:
-            self._watchdog.disarm()
+            self._timed_out = self._watchdog.disarm()
 
     def _read(self, response: http.client.HTTPResponse) -> Reply:
         data = response.read(MAX_ANSWER_BYTES + 1)
@@ -285,7 +287,7 @@ class Connection:
         )
 
     def _failure(self, exc: BaseException, deadline: float) -> TransportError:
-        if self._watchdog.disarm() or time.monotonic() >= deadline or isinstance(exc, TimeoutError):
+        if self._timed_out or time.monotonic() >= deadline or isinstance(exc, TimeoutError):
             return TransportError(f"no complete answer within {self.timeout:g} s (--timeout)", retryable=True)
         cause = exc
         where = self.url if self._proxy is None else f"{self.url} (through the proxy {self._proxy[0]})"
@@ -300,8 +302,8 @@ class Connection:
             why = excerpt(str(cause), 100)
             return TransportError(f"the answer from {where} is not valid HTTP: {why}", retryable=False)
         if isinstance(cause, ssl.SSLCertVerificationError):
-            why = cause.verify_message or cause
-            return TransportError(f"cannot reach {where}: its TLS certificate is not trusted: {why}", retryable=False)
+            trust = cause.verify_message or str(cause)
+            return TransportError(f"cannot reach {where}: its TLS certificate is not trusted: {trust}", retryable=False)
         if isinstance(cause, ssl.SSLError):
             return TransportError(f"cannot reach {where}: TLS: {cause.reason or cause}", retryable=False)
         if isinstance(cause, socket.gaierror):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import struct
@@ -97,7 +98,10 @@ class Receiver:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._closed = True
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the accept() blocked on it; close() alone would not
         self._server.close()
+        self._thread.join(timeout=10)
 
     def _accept(self) -> None:
         while not self._closed:

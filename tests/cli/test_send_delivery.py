@@ -268,3 +268,18 @@ def test_https_is_verified_and_its_answers_have_the_same_deadline(tmp_path: Path
     assert (
         "event 't1': not delivered: no complete answer within 1 s (--timeout) (after 1 retry)" in sent.stderr.decode()
     )
+
+
+def test_a_timeout_is_not_blamed_for_the_next_failure() -> None:
+    from cefmt.cli._client import Connection, TransportError
+
+    with Receiver([trickle(reply(202, b"x" * 50), 0.3)]) as receiver:
+        connection = Connection(receiver.url, timeout=0.5)
+        with pytest.raises(TransportError, match=r"no complete answer within 0\.5 s"):
+            connection.exchange({}, b"")
+    try:
+        with pytest.raises(TransportError, match="Connection refused") as refused:
+            connection.exchange({}, b"")  # the receiver is gone: the port refuses
+        assert refused.value.retryable
+    finally:
+        connection.close()
