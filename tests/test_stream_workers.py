@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from cefmt.stream import RecordError, Stats, convert, convert_file
-from cefmt.stream import _parallel
+from cefmt.stream import RecordError, Stats, _parallel, convert, convert_file
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample-events.jsonl"
 

@@ -1,9 +1,10 @@
 """The ``cefmt`` command: convert, validate and inspect streams of events; list codecs; listen and send.
 
 Exit status: 0 on success; 1 when a record failed under ``--on-error fail``, a stream broke, ``validate``
-found a bad record, ``send`` had a request rejected, ``codecs`` found a broken plugin or a file could not be
-read or written; 2 for a usage error (found before any record is read); 130 when stopped by SIGINT (Ctrl-C),
-143 by SIGTERM, 129 by SIGHUP, each after removing a partial output. Run ``cefmt COMMAND --help`` for each
+found a bad record, ``send`` did not deliver an event, ``listen`` could not write its output, ``codecs``
+found a broken plugin, or a file or a standard stream could not be used; 2 for a usage error (a number
+out of range included), found before any record is read; 130 when stopped by SIGINT (Ctrl-C), 143 by
+SIGTERM, 129 by SIGHUP, each after removing a partial output. Run ``cefmt COMMAND --help`` for each
 command's options, and see ``docs/cli.md``.
 """
 
@@ -18,6 +19,7 @@ from cefmt import CloudEventError, __version__
 
 from . import _codecs, _convert, _inspect, _listen, _send, _validate
 from ._common import CommandError, Terminated, handle_termination, say
+from ._stdio import guard_closed_streams
 
 __all__ = ["main", "parser"]
 
@@ -42,6 +44,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cefmt`` command with ``argv`` (the process's arguments unless given); the exit status."""
+    guard_closed_streams()
     args = parser().parse_args(argv)
     try:
         with handle_termination():

@@ -7,6 +7,8 @@ import json
 
 from cefmt import CloudEventError, codecs, default_registry
 
+from ._text import printable
+
 __all__ = ["add_parser", "run"]
 
 
@@ -45,12 +47,13 @@ def run(args: argparse.Namespace) -> int:
             doc = {"key": key, "distribution": distribution, "target": target, "status": status.split(":")[0].lower()}
             if status.startswith("BROKEN"):
                 doc["error"] = status.partition(": ")[2]
-            print(json.dumps(doc))
+            print(json.dumps(doc))  # ensure_ascii: every control character is escaped
     else:
         headings = ("KEY", "DISTRIBUTION", "TARGET", "STATUS")
         widths = [max(len(row[i]) for row in [headings, *rows]) for i in range(3)]
         for row in [headings, *rows]:
-            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3])
+            line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3]
+            print(printable(line))
         if broken:
             print(f"\n{broken} codec(s) broken")
     return 1 if broken else 0

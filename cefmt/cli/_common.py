@@ -21,6 +21,8 @@ from cefmt import CloudEventError, Timestamp, UnknownCodecError
 from cefmt.stream import DEFAULT_MAX_RECORD_SIZE, Stats, stream_kind, stream_kinds
 from cefmt.stream._files import check_dead_letter
 
+from ._text import printable
+
 __all__ = [
     "CommandError",
     "Progress",
@@ -49,8 +51,8 @@ class CommandError(Exception):
 
 
 def say(command: str, message: str) -> None:
-    """One line on stderr, prefixed with the command's name."""
-    print(f"cefmt {command}: {message}", file=sys.stderr, flush=True)
+    """One line on stderr, prefixed with the command's name; control characters in it are escaped."""
+    print(f"cefmt {command}: {printable(message)}", file=sys.stderr, flush=True)
 
 
 # -- signals --------------------------------------------------------------------------------------------------

@@ -78,11 +78,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--workers",
         type=positive_int,
-        default=os.cpu_count() or 1,
+        default=None,
         metavar="N",
         help="convert on N processes: the input is cut into tasks of whole records here and the output written "
         "in input order, with the same errors, dead letters and counts as one process (default: the number of "
-        "cores; an input that fits in one task stays in one process)",
+        "cores for a regular file; 1 for stdin or a FIFO, where each event goes out as it comes; an input "
+        "that fits in one task stays in one process)",
     )
     parser.add_argument(
         "--progress",
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         other_types=args.other_types,
         where=where,
         max_record_size=args.max_record_size,
-        workers=args.workers,
+        workers=_workers(args.workers, args.input),
     )
     total = os.path.getsize(args.input) if args.input != "-" and os.path.isfile(args.input) else None
     progress = Progress(args.progress, total, stats)
@@ -209,6 +210,14 @@ def _route(
     if not args.quiet:
         say("convert", stats.summary())
     return 0
+
+
+def _workers(asked: int | None, path: str) -> int:
+    """``--workers``, or its default: every core for a regular file, one process for a stream (stdin, a FIFO),
+    which gathers no tasks of records and so hands each event on as it comes."""
+    if asked is not None:
+        return asked
+    return (os.cpu_count() or 1) if path != "-" and os.path.isfile(path) else 1
 
 
 def _left(output: str, dead: DeadLetterFile | None) -> str:

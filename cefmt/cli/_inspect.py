@@ -25,6 +25,7 @@ from ._common import (
     non_negative_int,
     say,
 )
+from ._text import printable
 
 __all__ = ["add_parser", "run", "table"]
 
@@ -59,7 +60,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _cut(text: str, width: int) -> str:
-    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", " ")
+    text = printable(text.replace("\t", " "))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -1,81 +1,261 @@
-"""``cefmt listen --port N``: an HTTP sink on 127.0.0.1 that decodes events in any mode and format.
+"""``cefmt listen --port N``: an HTTP sink that decodes events in any mode and format.
 
-Answers: 202 with ``{"accepted": N}`` when events were taken, 204 for an empty batch, 400 with the
-reason for a bad event, 411 without a Content-Length, 413 for a body over the limit, 415 for a format
-no installed codec reads, 405 for any method but POST, 500 when the plugin for a format fails to load.
+Answers: 202 with ``{"accepted": N}`` when events were written, 204 for an empty batch, 400 with the
+reason for a bad message or an event that cannot be written as JSON, 408 for a request that does not
+arrive in time, 411 without a Content-Length, 413 for a body over the limit, 415 for a format no
+installed codec reads, 405 for any method but POST, 500 when the plugin for a format fails to load,
+503 when the connections are at their cap or the listener is stopping, 507 when the output's disk is
+full. An event is acknowledged only once it is written; a refused request writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
+import os
 import signal
+import socket
+import stat
 import sys
 import threading
 from collections.abc import Iterator
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
-from cefmt import CloudEvent, CloudEventError, PluginLoadError, UnknownCodecError, decode, encode
+import attrs
+
+from cefmt import (
+    DEFAULT_LIMITS,
+    CloudEvent,
+    CloudEventError,
+    PluginLoadError,
+    UnknownCodecError,
+    decode,
+    encode,
+)
 
 from ._common import CommandError, say
+from ._options import count, port, seconds
+from ._server import BoundedHandler, BoundedServer
+from ._text import excerpt, printable_json
 
 __all__ = ["add_parser", "run"]
 
-HOST = "127.0.0.1"
+DEFAULT_HOST = "127.0.0.1"
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+DEFAULT_MAX_CONNECTIONS = 512
+DEFAULT_IDLE_TIMEOUT = 5.0
+DEFAULT_REQUEST_TIMEOUT = 30.0
+_REASON_LENGTH = 500  # characters of an error's text in an answer or a log line
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "listen",
-        help="receive events over HTTP on 127.0.0.1 and print them",
-        description="Receive CloudEvents over HTTP on 127.0.0.1 (binary, structured or batch mode, any "
-        "installed format) and print each as a JSON line, or append it to --output. Stops on "
-        "SIGINT/SIGTERM, after --max-events events, or after --timeout seconds.",
+        help="receive events over HTTP and print them",
+        description="Receive CloudEvents over HTTP (binary, structured or batch mode, any installed format) "
+        "and print each as a JSON line, or append it to --output. An event is acknowledged (202) only once "
+        "written. Stops on SIGINT/SIGTERM, after --max-events events, or after --timeout seconds.",
     )
-    parser.add_argument("--port", type=int, required=True, help="the port (0: any free port, printed on stderr)")
+    parser.add_argument("--port", type=port, required=True, help="the port (0: any free port, printed on stderr)")
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"the address to listen on (default: {DEFAULT_HOST}, this machine only; 0.0.0.0 or :: for every "
+        "interface)",
+    )
     parser.add_argument("--output", metavar="FILE", help="append events to FILE as JSON Lines instead of stdout")
-    parser.add_argument("--max-events", type=int, metavar="N", help="stop after N events")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="stop after this many seconds")
+    parser.add_argument("--max-events", type=count, metavar="N", help="stop after N events")
+    parser.add_argument("--timeout", type=seconds, metavar="SECONDS", help="stop after this many seconds")
     parser.add_argument(
         "--max-body-size",
-        type=int,
+        type=count,
         default=DEFAULT_MAX_BODY,
         metavar="BYTES",
         help=f"refuse larger bodies with 413 (default: {DEFAULT_MAX_BODY})",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=count,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"serve at most N connections at once; answer others 503 (default: {DEFAULT_MAX_CONNECTIONS})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=seconds,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a connection with no request in progress after this long (default: {DEFAULT_IDLE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=seconds,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        metavar="SECONDS",
+        help="answer 408 to a request (headers and body) not received whole this long after its first byte "
+        f"(default: {DEFAULT_REQUEST_TIMEOUT:g})",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no line per request on stderr")
     parser.set_defaults(run=run, parser=parser)
 
 
+# -- the output ---------------------------------------------------------------------------------------------------
+
+
+def _appending(fd: int) -> bool:
+    try:
+        import fcntl  # noqa: PLC0415  # POSIX only
+
+        return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND)
+    except (ImportError, OSError):
+        return False
+
+
+class _Output:
+    """JSON lines appended to a file descriptor, a whole request's worth per write, or nothing of it.
+
+    When a write fails on a regular file, the file is cut back to where it ended, so a refused request
+    leaves no partial line. Where that cannot be done (a pipe, a terminal, a device) and part was
+    written, the output is *broken*: every later request is refused and listen stops.
+    """
+
+    def __init__(self, fd: int, *, owned: bool) -> None:
+        self.fd = fd
+        self.owned = owned
+        self.regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        self.terminal = os.isatty(fd)
+        self.appending = _appending(fd)
+        self.broken = False
+
+    def _end(self) -> int | None:
+        # Where an undo would cut the file back to: its end, when that is where this write goes.
+        if not self.regular:
+            return None
+        end = os.fstat(self.fd).st_size
+        if self.appending:
+            return end
+        offset = os.lseek(self.fd, 0, os.SEEK_CUR)
+        return offset if offset == end else None  # in the middle of a file, cutting would destroy what follows
+
+    def append(self, data: bytes) -> None:
+        """Write all of ``data``; on failure undo what was written where possible, and raise ``OSError``."""
+        mark = self._end()
+        written = 0
+        view = memoryview(data)
+        try:
+            while written < len(data):
+                written += os.write(self.fd, view[written:])
+        except OSError:
+            if written:
+                self._undo(mark)
+            raise
+
+    def _undo(self, mark: int | None) -> None:
+        if mark is None:
+            self.broken = True
+            return
+        try:
+            os.ftruncate(self.fd, mark)
+            if not self.appending:
+                os.lseek(self.fd, mark, os.SEEK_SET)
+        except OSError:
+            self.broken = True
+
+    def close(self) -> None:
+        if self.owned:
+            os.close(self.fd)
+
+
+def _open_output(path: str | None) -> _Output:
+    if path is None:
+        sys.stdout.flush()
+        return _Output(sys.stdout.fileno(), owned=False)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        return _Output(fd, owned=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+# -- what the requests share ------------------------------------------------------------------------------------
+
+
+@attrs.define
+class _Refusal:
+    status: HTTPStatus
+    reason: str
+
+
 class _Sink:
     """Where events go, and the counts; shared by the request threads."""
 
-    def __init__(self, out: IO[bytes], max_events: int | None, quiet: bool) -> None:
-        self.out = out
+    def __init__(self, output: _Output, max_events: int | None) -> None:
+        self.output = output
         self.max_events = max_events
-        self.quiet = quiet
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.events = 0
         self.requests = 0
         self.rejected = 0
+        self.write_failures = 0
         self.active = 0
         self.idle = threading.Condition(self.lock)
 
-    def take(self, events: list[CloudEvent]) -> None:
-        lines = b"".join(encode(event, "json") + b"\n" for event in events)
-        with self.lock:
-            self.out.write(lines)
-            self.out.flush()
-            self.events += len(events)
-
     def full(self) -> bool:
         return self.max_events is not None and self.events >= self.max_events
+
+    def take(self, events: list[CloudEvent]) -> _Refusal | None:
+        """Write ``events`` as JSON lines, all or none; the refusal to answer when they were not written."""
+        if not events:
+            return None
+        lines = []
+        for number, event in enumerate(events, 1):
+            try:
+                lines.append(encode(event, "json"))
+            except (CloudEventError, ValueError, OverflowError, RecursionError) as exc:
+                # ValueError and the like: a codec that let a foreign error out; the input still caused it.
+                which = f"event {event.id!r}" if len(events) == 1 else f"event {number} ({event.id!r}) of the batch"
+                return _Refusal(HTTPStatus.BAD_REQUEST, f"{which} cannot be written as JSON: {exc}")
+        data = b"\n".join(lines) + b"\n"
+        if self.output.terminal:
+            data = printable_json(data.decode("utf-8")).encode("utf-8")
+        with self.lock:
+            if self.output.broken:
+                return _Refusal(HTTPStatus.SERVICE_UNAVAILABLE, "the output failed; listen is stopping")
+            if self.full():
+                return _Refusal(HTTPStatus.SERVICE_UNAVAILABLE, "listen has its --max-events events and is stopping")
+            try:
+                self.output.append(data)
+            except OSError as exc:
+                self.write_failures += 1
+                if self.output.broken or exc.errno == errno.EPIPE:
+                    self.output.broken = True
+                    self.stop.set()
+                full = exc.errno in _DISK_FULL
+                status = HTTPStatus.INSUFFICIENT_STORAGE if full else HTTPStatus.INTERNAL_SERVER_ERROR
+                return _Refusal(status, f"cannot write the events: {exc.strerror or exc}")
+            self.events += len(events)
+            if self.full():
+                self.stop.set()
+        return None
+
+    @contextlib.contextmanager
+    def tracked(self) -> Iterator[None]:
+        # Shutting down waits for requests in flight, so their answers and log lines are complete.
+        with self.lock:
+            self.active += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.active -= 1
+                self.idle.notify_all()
 
 
 def _unsupported(exc: UnknownCodecError) -> str:
@@ -84,114 +264,94 @@ def _unsupported(exc: UnknownCodecError) -> str:
     return f"no installed codec reads the event format {exc.key[1]!r}{mode}; formats here: {', '.join(formats)}"
 
 
-def _handler(sink: _Sink, max_body: int) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "cefmt-listen"
-        protocol_version = "HTTP/1.1"
+def _decoded(message: Any, limits: Any) -> list[CloudEvent] | _Refusal:
+    try:
+        result = decode(message, "http", limits=limits)
+    except UnknownCodecError as exc:
+        return _Refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, _unsupported(exc))
+    except PluginLoadError as exc:
+        return _Refusal(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
+    except (CloudEventError, ValueError, OverflowError, RecursionError) as exc:
+        # ValueError and the like: a codec that let a foreign error out; the message still caused it.
+        return _Refusal(HTTPStatus.BAD_REQUEST, str(exc) or type(exc).__name__)
+    return [result] if isinstance(result, CloudEvent) else list(result)
 
-        def log_message(self, format: str, *args: Any) -> None:  # the base class's name
-            pass  # one line per request is written by _answer instead
 
-        def _answer(self, status: HTTPStatus, text: str = "", payload: dict[str, Any] | None = None) -> None:
-            body = b""
-            content_type = "text/plain; charset=utf-8"
-            if payload is not None:
-                body = json.dumps(payload).encode("utf-8")
-                content_type = "application/json"
-            elif text:
-                body = text.encode("utf-8") + b"\n"
-            self.send_response(status)
-            if status == HTTPStatus.METHOD_NOT_ALLOWED:
-                self.send_header("Allow", "POST")
-            if body:
-                self.send_header("Content-Type", content_type)
-            if status != HTTPStatus.NO_CONTENT:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-            if not sink.quiet:
-                note = text or (json.dumps(payload) if payload else "")
-                say("listen", f"{self.command} {self.path} -> {status.value} {note}".rstrip())
+def _handler(sink: _Sink, args: argparse.Namespace) -> type[BoundedHandler]:
+    limits = attrs.evolve(DEFAULT_LIMITS, max_message_bytes=max(args.max_body_size, DEFAULT_LIMITS.max_message_bytes))
 
-        def do_POST(self) -> None:
+    class Handler(BoundedHandler):
+        idle_timeout = args.idle_timeout
+        request_timeout = args.request_timeout
+        max_body = args.max_body_size
+
+        def answered(self, status: HTTPStatus, text: str) -> None:
             with sink.lock:
                 sink.requests += 1
-            with self._tracked():
-                self._receive()
+                if status >= 400:
+                    sink.rejected += 1
+            if not args.quiet:
+                path = self.path if len(self.path) <= 200 else self.path[:199] + "…"
+                say("listen", f"{self.command or '-'} {path or '-'} -> {status.value} {text}".rstrip())
 
-        @contextlib.contextmanager
-        def _tracked(self) -> Iterator[None]:
-            # Shutting down waits for requests in flight, so their answers and log lines are complete.
-            with sink.lock:
-                sink.active += 1
-            try:
-                yield
-            finally:
-                with sink.lock:
-                    sink.active -= 1
-                    sink.idle.notify_all()
-                    if sink.full():
-                        sink.stop.set()
-
-        def _receive(self) -> None:
-            length = self.headers.get("Content-Length")
-            if length is None or not length.isdigit():
-                self.close_connection = True
-                if self.headers.get("Transfer-Encoding"):
-                    self._reject(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length")
+        def do_POST(self) -> None:
+            with sink.tracked():
+                body = self.read_body()
+                if body is None:
+                    return
+                events = _decoded((self.headers.items(), body), limits)
+                refusal = events if isinstance(events, _Refusal) else sink.take(events)
+                if refusal is not None:
+                    self.answer(refusal.status, excerpt(refusal.reason, _REASON_LENGTH))
+                    return
+                accepted = len(events) if isinstance(events, list) else 0
+                if accepted:
+                    text = json.dumps({"accepted": accepted})
+                    self.answer(HTTPStatus.ACCEPTED, text, body=text.encode(), content_type="application/json")
                 else:
-                    self._reject(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required")
-                return
-            size = int(length)
-            if size > max_body:
-                self.close_connection = True
-                self._reject(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body is over {max_body} bytes")
-                return
-            body = self.rfile.read(size)
-            try:
-                result = decode((self.headers.items(), body), "http")
-            except UnknownCodecError as exc:
-                self._reject(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, _unsupported(exc))
-                return
-            except PluginLoadError as exc:
-                self._reject(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
-                return
-            except CloudEventError as exc:
-                self._reject(HTTPStatus.BAD_REQUEST, str(exc))
-                return
-            events = [result] if isinstance(result, CloudEvent) else list(result)
-            sink.take(events)
-            if events:
-                self._answer(HTTPStatus.ACCEPTED, payload={"accepted": len(events)})
-            else:
-                self._answer(HTTPStatus.NO_CONTENT)
-
-        def _reject(self, status: HTTPStatus, reason: str) -> None:
-            with sink.lock:
-                sink.rejected += 1
-            self._answer(status, reason)
+                    self.answer(HTTPStatus.NO_CONTENT)
 
         def _not_allowed(self) -> None:
-            with self._tracked():
-                self._answer(HTTPStatus.METHOD_NOT_ALLOWED, "send events with POST")
+            with sink.tracked():
+                self.answer(HTTPStatus.METHOD_NOT_ALLOWED, "send events with POST", headers=(("Allow", "POST"),))
 
-        do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = _not_allowed
+        do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _not_allowed
 
     return Handler
 
 
-def run(args: argparse.Namespace) -> int:
-    parser: argparse.ArgumentParser = args.parser
-    if args.max_events is not None and args.max_events < 1:
-        parser.error("--max-events must be at least 1")
-    out: IO[bytes] = open(args.output, "ab") if args.output else sys.stdout.buffer  # noqa: SIM115
-    sink = _Sink(out, args.max_events, args.quiet)
+# -- the command --------------------------------------------------------------------------------------------------
+
+
+def _address(host: str, port_number: int) -> tuple[socket.AddressFamily, tuple[Any, ...]]:
     try:
-        server = ThreadingHTTPServer((HOST, args.port), _handler(sink, args.max_body_size))
+        found = socket.getaddrinfo(host, port_number, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        raise CommandError(f"cannot listen on {host}:{port_number}: {getattr(exc, 'strerror', None) or exc}") from exc
+    family, _, _, _, address = found[0]
+    return family, address
+
+
+def _url(address: tuple[Any, ...]) -> str:
+    host = str(address[0])
+    return f"http://[{host}]:{address[1]}/" if ":" in host else f"http://{host}:{address[1]}/"
+
+
+def run(args: argparse.Namespace) -> int:
+    family, address = _address(args.host, args.port)
+    output = _open_output(args.output)
+    sink = _Sink(output, args.max_events)
+    try:
+        server = BoundedServer(
+            address,
+            _handler(sink, args),
+            family=family,
+            max_connections=args.max_connections,
+            on_error=lambda message: say("listen", message),
+        )
     except OSError as exc:
-        raise CommandError(f"cannot listen on {HOST}:{args.port}: {exc.strerror or exc}") from exc
-    server.daemon_threads = True
+        output.close()
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
 
     def stop(signum: int, frame: FrameType | None) -> None:
         sink.stop.set()
@@ -200,7 +360,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     serving.start()
-    say("listen", f"listening on http://{HOST}:{server.server_address[1]}/")
+    say("listen", f"listening on {_url(server.server_address)}")
     try:
         sink.stop.wait(args.timeout)
     finally:
@@ -208,9 +368,12 @@ def run(args: argparse.Namespace) -> int:
         with sink.lock:  # let requests in flight finish their answers
             sink.idle.wait_for(lambda: sink.active == 0, timeout=5)
         server.server_close()
-        if args.output:
-            out.close()
-        else:
-            out.flush()
-    say("listen", f"{sink.events} events in {sink.requests} requests, {sink.rejected} rejected")
+        output.close()
+    summary = f"{sink.events} events in {sink.requests} requests, {sink.rejected} rejected"
+    if server.refused:
+        summary += f"; {server.refused} connections turned away over --max-connections"
+    say("listen", summary)
+    if sink.write_failures:
+        say("listen", f"{sink.write_failures} requests were refused because the output could not be written")
+        return 1
     return 0

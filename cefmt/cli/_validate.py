@@ -9,6 +9,7 @@ from cefmt import CloudEventError, MalformedMessageError, UnsupportedSpecVersion
 from cefmt.stream import BadRecord, Stats, read_events, stream_kinds
 
 from ._common import CommandError, add_input_options, check_kind, data_types, extension_types, input_source, say
+from ._text import printable, printable_json
 
 __all__ = ["add_parser", "run"]
 
@@ -67,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(bad.error, MalformedMessageError):
             unreadable += 1
         if args.json:
-            print(json.dumps({"file": name, **bad.to_dict()}, ensure_ascii=False), flush=True)
+            print(printable_json(json.dumps({"file": name, **bad.to_dict()}, ensure_ascii=False)), flush=True)
         else:
-            print(_report(name, bad), flush=True)
+            print(printable(_report(name, bad)), flush=True)
 
     events = read_events(
         input_source(args.input),
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         for _ in events:
             pass
     except CloudEventError as exc:  # the framing broke: nothing after this point can be read
-        print(f"{name}: {exc} [{type(exc).__name__}]", flush=True)
+        print(printable(f"{name}: {exc} [{type(exc).__name__}]"), flush=True)
         if stats.events_in == 0:
             _no_kind(name, args.src)
         raise CommandError(f"{name}: checked {stats.records} records before the stream broke") from exc
@@ -95,5 +96,5 @@ def run(args: argparse.Namespace) -> int:
         _no_kind(name, args.src)
     summary = f"{name}: {stats.records} records, {stats.records - bad} valid, {bad} bad ({stats.events_in} events)"
     if not args.json:
-        print(summary, flush=True)
+        print(printable(summary), flush=True)
     return 1 if bad else 0

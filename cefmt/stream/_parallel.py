@@ -88,16 +88,21 @@ def _convert_task(task: Task) -> tuple[list[bytes], list[BadRecord], Stats]:
 def _tasks(records: Iterable[Any]) -> Iterator[Task]:
     task: Task = []
     size = 0
-    for record in records:
-        if record is FLUSH:
-            continue
-        position, raw = record.position, record.raw
-        # A record the framing could not read (too long) goes too: its error reaches the policy in place.
-        task.append((position.record, position.line, position.offset, raw, record.error))
-        size += len(raw) if isinstance(raw, (bytes, bytearray)) else 256
-        if len(task) >= TASK_RECORDS or size >= TASK_BYTES:
+    try:
+        for record in records:
+            if record is FLUSH:
+                continue
+            position, raw = record.position, record.raw
+            # A record the framing could not read (too long) goes too: its error reaches the policy in place.
+            task.append((position.record, position.line, position.offset, raw, record.error))
+            size += len(raw) if isinstance(raw, (bytes, bytearray)) else 256
+            if len(task) >= TASK_RECORDS or size >= TASK_BYTES:
+                yield task
+                task, size = [], 0
+    except CloudEventError:  # the framing broke: what was read before it is converted first, as one process does
+        if task:
             yield task
-            task, size = [], 0
+        raise
     if task:
         yield task
 
@@ -131,26 +136,43 @@ def converted_in_parallel(
 
 
 def _pieces(tasks: Iterator[Task], blob: bytes, policy: Policy, workers: int) -> Iterator[Any]:
-    first = next(tasks, None)
-    if first is None:
-        return
-    second = next(tasks, None)
-    if second is None:  # all of it in one task: no pool for that
+    first: list[Task] = []
+    broken: CloudEventError | None = None
+    try:
+        for task in tasks:
+            first.append(task)
+            if len(first) == 2:
+                break
+    except CloudEventError as exc:
+        broken = exc
+    if len(first) < 2 or broken is not None:  # all of it in one task, or broken early: no pool for that
         _start(blob)
-        yield from _handled(_convert_task(first), policy)
+        for task in first:
+            yield from _handled(_convert_task(task), policy)
+        if broken is not None:
+            raise broken
         return
     context = multiprocessing.get_context("spawn")  # a clean interpreter: no locks or threads copied in
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start, initargs=(blob,)) as pool:
         pending: deque[Future[tuple[list[bytes], list[BadRecord], Stats]]] = deque(
-            [pool.submit(_convert_task, first), pool.submit(_convert_task, second)]
+            pool.submit(_convert_task, task) for task in first
         )
         try:
-            for task in tasks:
+            while True:
+                try:
+                    task = next(tasks)
+                except StopIteration:
+                    break
+                except CloudEventError as exc:  # the framing broke: what was handed out is written first
+                    broken = exc
+                    break
                 if len(pending) >= workers * AHEAD:
                     yield from _handled(pending.popleft().result(), policy)
                 pending.append(pool.submit(_convert_task, task))
             while pending:
                 yield from _handled(pending.popleft().result(), policy)
+            if broken is not None:
+                raise broken
         except BrokenProcessPool as exc:
             raise CloudEventError(
                 "the worker processes stopped before their work was done (a worker must be able to import the "

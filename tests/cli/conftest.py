@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,36 @@ def mixed(tmp_path: Path) -> Path:
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(b"".join(lines))
     return path
+
+
+class Listener:
+    """A running ``cefmt listen --port 0``: its URL (read from its first stderr line) and its output."""
+
+    def __init__(self, *args: str, output: Path | None = None) -> None:
+        command = [cefmt_script(), "listen", "--port", "0", *args]
+        if output is not None:
+            command += ["--output", str(output)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert self.process.stderr is not None
+        first = self.process.stderr.readline().decode()
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+/)", first)
+        assert match, first
+        self.url = match.group(1)
+        self.stdout = b""
+        self.stderr = b""
+
+    def finish(self, timeout: float = 30) -> int:
+        out, err = self.process.communicate(timeout=timeout)
+        self.stdout, self.stderr = out, err
+        return self.process.returncode
+
+
+@pytest.fixture
+def listeners() -> Iterator[list[Listener]]:
+    """The listeners a test starts; any still running at its end are killed."""
+    started: list[Listener] = []
+    yield started
+    for listener in started:
+        if listener.process.poll() is None:
+            listener.process.kill()
+            listener.process.communicate()

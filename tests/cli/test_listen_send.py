@@ -6,10 +6,8 @@ import json
 import re
 import signal
 import socket
-import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,39 +15,8 @@ import pytest
 from cefmt import CloudEvent, encode
 from cefmt.stream import read_events
 
-from .conftest import SAMPLE, cefmt_script, run
-
-
-class Listener:
-    """A running ``cefmt listen --port 0``: its URL (read from its first stderr line) and its output."""
-
-    def __init__(self, *args: str, output: Path | None = None) -> None:
-        command = [cefmt_script(), "listen", "--port", "0", *args]
-        if output is not None:
-            command += ["--output", str(output)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert self.process.stderr is not None
-        first = self.process.stderr.readline().decode()
-        match = re.search(r"listening on (http://127\.0\.0\.1:\d+/)", first)
-        assert match, first
-        self.url = match.group(1)
-        self.stdout = b""
-        self.stderr = b""
-
-    def finish(self, timeout: float = 30) -> int:
-        out, err = self.process.communicate(timeout=timeout)
-        self.stdout, self.stderr = out, err
-        return self.process.returncode
-
-
-@pytest.fixture
-def listeners() -> Iterator[list[Listener]]:
-    started: list[Listener] = []
-    yield started
-    for listener in started:
-        if listener.process.poll() is None:
-            listener.process.kill()
-            listener.process.communicate()
+from .conftest import SAMPLE, Listener, run
+from .receivers import ACCEPTED, Receiver, reply
 
 
 def post(url: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
@@ -121,7 +88,7 @@ def test_listen_answers_with_proper_status_codes(listeners: list[Listener]) -> N
     assert [json.loads(line)["id"] for line in listener.stdout.splitlines()] == ["ok-1", "ok-2", "ok-3"]
     log = listener.stderr.decode()
     assert "POST / -> 400 header 'ce-time'" in log and "-> 415 " in log and "GET / -> 405" in log
-    assert log.strip().endswith("3 events in 6 requests, 3 rejected")
+    assert log.strip().endswith("3 events in 7 requests, 4 rejected")
 
 
 def test_listen_stops_on_sigint_and_after_a_timeout(listeners: list[Listener]) -> None:
@@ -140,20 +107,40 @@ def test_send_reports_rejected_requests_and_bad_records(mixed: Path, listeners: 
     dead = tmp_path / "dead.jsonl"
     sent = run("send", listener.url, str(mixed), "--dead-letter", str(dead))
     assert sent.returncode == 0, sent.stderr
-    assert "7 events in 7 requests: 7 accepted, 0 rejected; 0 skipped, 5 dead-lettered" in sent.stderr.decode()
-    assert len(dead.read_text().splitlines()) == 5
-
-    # An event binary mode cannot carry (its data type claims to be a CloudEvents format, so a receiver
-    # would read the body as the event) is refused before anything is sent; the exit status is 1.
-    refusing = tmp_path / "refused.jsonl"
-    refusing.write_text(
-        '{"specversion":"1.0","id":"1","source":"/s","type":"t","data":"x","datacontenttype":"application/cloudevents+avro"}\n'
-    )
-    sent = run("send", listener.url, str(refusing), "--mode", "binary")
-    assert sent.returncode == 1
-    assert "record 1: binary mode: datacontenttype 'application/cloudevents+avro' is a CloudEvents format" in (
+    assert "7 events in 7 requests: 7 accepted, 0 rejected, 0 failed, 0 retries; 0 skipped, 5 dead-lettered" in (
         sent.stderr.decode()
     )
+    assert len(dead.read_text().splitlines()) == 5
+
+    # A receiver that refuses: the events are sent, each refusal is reported by event id and kept in the
+    # dead-letter file with the event, the exit status is 1.
+    refusing = tmp_path / "refused.jsonl"
+    event = '{"specversion":"1.0","id":"%s","source":"/s","type":"t","data":"x"}\n'
+    refusing.write_text(event % "r1" + event % "fine" + event % "r2")
+    refused_dead = tmp_path / "refused-dead.jsonl"
+    no = reply(415, b"no installed codec reads the event format 'avro'")
+    with Receiver([no, ACCEPTED, no]) as receiver:
+        sent = run("send", receiver.url, str(refusing), "--mode", "binary", "--dead-letter", str(refused_dead))
+    assert sent.returncode == 1
+    err = sent.stderr.decode()
+    assert "event 'r1': refused: HTTP 415: no installed codec reads the event format 'avro'" in err
+    assert "3 events in 3 requests: 1 accepted, 2 rejected, 0 failed, 0 retries" in err
+    assert f"not delivered (in {refused_dead}): 2 events: 'r1', 'r2'" in err
+    records = [json.loads(line) for line in refused_dead.read_text().splitlines()]
+    assert [(r["stage"], r["error_type"], json.loads(r["record"])["id"]) for r in records] == [
+        ("send", "DeliveryError", "r1"),
+        ("send", "DeliveryError", "r2"),
+    ]
+    assert records[0]["position"] == {"record": 1} and "HTTP 415" in records[0]["error"]
+    # An event binary mode cannot carry (its data type claims to be a CloudEvents format, so a receiver
+    # would read the body as the event) is refused before anything is sent.
+    avro = tmp_path / "avro.jsonl"
+    avro.write_text(
+        '{"specversion":"1.0","id":"a1","source":"/s","type":"t","data":"x","datacontenttype":"application/cloudevents+avro"}\n'
+    )
+    sent = run("send", listener.url, str(avro), "--mode", "binary")
+    assert sent.returncode == 1
+    assert "binary mode: datacontenttype 'application/cloudevents+avro' is a CloudEvents format" in sent.stderr.decode()
     listener.process.send_signal(signal.SIGTERM)
     assert listener.finish() == 0
 
@@ -164,5 +151,16 @@ def test_send_usage_and_connection_errors() -> None:
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    result = run("send", f"http://127.0.0.1:{port}/", str(SAMPLE))
-    assert result.returncode == 1 and b"request 1: cannot reach" in result.stderr
+    result = run("send", f"http://127.0.0.1:{port}/", str(SAMPLE), "--retries", "1")
+    err = result.stderr.decode()
+    assert result.returncode == 1, err
+    assert (
+        f"event '{_first_id()}': not delivered: cannot reach http://127.0.0.1:{port}/: Connection refused (after 1 retry)"
+        in err
+    )
+    assert "1 events in 1 requests: 0 accepted, 0 rejected, 1 failed, 1 retry" in err
+    assert "stopped: " in err and "Traceback" not in err
+
+
+def _first_id() -> str:
+    return str(json.loads(SAMPLE.read_bytes().splitlines()[0])["id"])
