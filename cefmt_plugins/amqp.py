@@ -174,7 +174,24 @@ def as_message(message: Any) -> AMQPMessage:
     properties, content_type, body = _parts(message)
     if isinstance(body, str):  # an amqp-value section holding a string
         body = body.encode("utf-8")
+    if isinstance(properties, Mapping):
+        properties = {_neutral(name): _neutral(value) for name, value in properties.items()}
     return AMQPMessage(properties, content_type, body)
+
+
+def _neutral(value: Any) -> Any:
+    """A client's typed value as the record holds it: an AMQP timestamp as a :class:`cefmt.Timestamp`,
+    binary as ``bytes``, a client's subclass of ``str`` or ``int`` as the plain type; others as they are."""
+    kind = type(value)
+    if kind in (str, int, bool, bytes) or kind.__name__.startswith("decimal"):
+        return value
+    if isinstance(value, int) and kind.__name__ == "timestamp":
+        return millis_to_timestamp(value, "an AMQP timestamp")
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, (str, int)):
+        return str(value) if isinstance(value, str) else int(value)
+    return value
 
 
 class Received:
@@ -207,6 +224,9 @@ def _property_name(name: Any) -> str:
 def _attribute_value(attribute: str, value: Any, where: str, limits: Limits) -> Any:
     """An application property's value as the record takes it: the AMQP type kept (section 3.1.3.2)."""
     kind = type(value)
+    if kind.__name__.startswith("decimal"):
+        # qpid-proton's decimal32/64 subclass int and decimal128 bytes, but hold decimal floating-point bits
+        raise MalformedMessageError(f"{where}: an AMQP {kind.__name__} is not a CloudEvents attribute type")
     if kind is str or kind is bool:
         if kind is str and len(value) > limits.max_header_value_length:
             limits.check_header_value(value, where)

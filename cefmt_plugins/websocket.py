@@ -245,6 +245,8 @@ def decode_structured(
     '1'
     """
     found, payload = _parts(message)
+    if not isinstance(payload, (str, bytes, bytearray, memoryview)):
+        raise MalformedMessageError(f"a WebSocket payload is str (a text frame) or bytes, got {type(payload).__name__}")
     name = _format_for(found if found is not None else subprotocol, format)
     body = sized_body(payload, DEFAULT_LIMITS if limits is None else limits, "payload")
     if not body:
