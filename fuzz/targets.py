@@ -8,7 +8,8 @@ Run one target (the corpus folder is read and grown)::
 ``python fuzz/run.py`` runs every target for a set time; ``--smoke`` runs each for a few thousand inputs.
 A bug is any exception that is not a :class:`cefmt.CloudEventError`, a hang (``-timeout``) or runaway
 memory (``-rss_limit_mb``). Binding targets read their input as a message: header lines
-``name:value`` up to a blank line, then the body (see :func:`to_message`). Encoder targets read their
+``name:value`` up to a blank line, then the body (see :func:`to_message`; typed AMQP and RabbitMQ values
+and the WebSocket subprotocol have their own spelling there). Encoder targets read their
 input as the makings of an event (:func:`build_event`: any text, surrogates and control characters
 included, any data value, extensions of every type); what is built must encode, and what encodes must
 decode again, or fail with a cefmt error. The ``sql`` target reads its input as expression text (see
@@ -30,13 +31,25 @@ if __name__ == "__main__":
         import cefmt.codec
         import cefmt.http
         import cefmt.sql
+        import cefmt_plugins.amqp
         import cefmt_plugins.kafka
-        import cefmt_plugins.msgpack_format  # noqa: F401
+        import cefmt_plugins.mqtt
+        import cefmt_plugins.msgpack_format
+        import cefmt_plugins.nats
+        import cefmt_plugins.rabbitmq
+        import cefmt_plugins.websocket  # noqa: F401
 else:
     import cefmt
     import cefmt.codec
 
-from cefmt_plugins.kafka import KafkaMessage  # already imported, and instrumented, when fuzzing
+from cefmt import Timestamp
+from cefmt_plugins.amqp import AMQPMessage  # already imported, and instrumented, when fuzzing
+from cefmt_plugins.common import timestamp_to_millis
+from cefmt_plugins.kafka import KafkaMessage
+from cefmt_plugins.mqtt import MQTTMessage
+from cefmt_plugins.nats import NATSMessage
+from cefmt_plugins.rabbitmq import RabbitMQMessage
+from cefmt_plugins.websocket import WebSocketMessage
 
 
 def formats() -> set[str]:
@@ -137,29 +150,110 @@ def make_encode_target(name: str) -> Any:
     return test_one_input
 
 
+def _typed(raw: bytes) -> Any:
+    """A typed property value: its first byte says the type (``s`` text, ``i`` integer, ``b`` boolean,
+    ``x`` hex bytes, ``t`` a timestamp in milliseconds, ``f`` a float), the rest is the value; anything
+    that does not parse stays bytes, which the decoder must check."""
+    kind, rest = raw[:1], raw[1:]
+    try:
+        if kind in (b"i", b"t"):
+            number = int(rest)
+            return _Millis(number) if kind == b"t" else number
+        if kind == b"b":
+            return rest == b"1"
+        if kind == b"x":
+            return bytes.fromhex(rest.decode("ascii"))
+        if kind == b"f":
+            return float(rest)
+    except ValueError:
+        return raw
+    return _text_or_bytes(rest)
+
+
+class _Millis(int):
+    """An AMQP timestamp as qpid-proton hands it over: an ``int`` subclass named ``timestamp``."""
+
+
+_Millis.__name__ = "timestamp"
+
+
+def _untyped(value: Any) -> bytes:
+    if isinstance(value, bool):
+        return b"b1" if value else b"b0"
+    if isinstance(value, int):
+        return b"i%d" % value
+    if isinstance(value, bytes):
+        return b"x" + value.hex().encode("ascii")
+    if isinstance(value, Timestamp):
+        millis = timestamp_to_millis(value)
+        return b"s" + str(value).encode("utf-8") if millis is None else b"t%d" % millis
+    return b"s" + str(value).encode("utf-8")
+
+
 def to_message(transport: str, data: bytes) -> Any:
-    """Fuzz bytes as a message of ``transport``: bytes for a format, else headers and a body."""
+    """Fuzz bytes as a message of ``transport``: bytes for a format, else headers and a body.
+
+    A ``content-type`` line is the content type of AMQP, RabbitMQ and MQTT messages (a header of the
+    others); a ``subprotocol`` line is the WebSocket subprotocol, and a WebSocket body that is UTF-8 is
+    a text frame.
+    """
     if transport in formats():
         return data
     head, _, body = data.partition(b"\n\n")
     pairs = [line.partition(b":") for line in head.split(b"\n") if line]
     if transport == "kafka":
         return KafkaMessage(None, [(n.decode("latin-1"), v) for n, _, v in pairs], body or None)
+    named = [(n.decode("latin-1"), v) for n, _, v in pairs]
+    content_type = next((_text_or_bytes(v) for n, v in named if n == "content-type"), None)
+    others = [(n, v) for n, v in named if n != "content-type"]
+    if transport == "amqp":
+        properties = {n: _typed(v) for n, v in others}
+        return {"application_properties": properties, "content_type": content_type, "body": body}
+    if transport == "rabbitmq":
+        return {"headers": [(n, _typed(v)) for n, v in others], "content_type": content_type, "body": body}
+    if transport == "mqtt":
+        properties = [(n, _text_or_bytes(v)) for n, v in others]
+        return {"user_properties": properties, "content_type": content_type, "payload": body}
+    if transport == "nats":
+        return {"headers": [(n, _text_or_bytes(v)) for n, v in named], "payload": body}
+    if transport == "websocket":
+        subprotocol = next((v.decode("latin-1") or None for n, v in named if n == "subprotocol"), None)
+        return WebSocketMessage(subprotocol, _text_or_bytes(body))
     # HTTP servers hand over text; undecodable bytes stay bytes so that the decoder must check them.
     headers = [(n.decode("latin-1"), _text_or_bytes(v)) for n, _, v in pairs]
     return (headers, body)
+
+
+def _lines(pairs: Any) -> bytes:
+    return b"".join(
+        n.encode("latin-1", "replace") + b":" + (v if isinstance(v, bytes) else v.encode("utf-8")) + b"\n"
+        for n, v in pairs
+    )
 
 
 def from_message(message: Any) -> bytes:
     """The inverse of :func:`to_message`, for seed corpora."""
     if isinstance(message, bytes):
         return message
+    if isinstance(message, (AMQPMessage, RabbitMQMessage)):
+        typed = message.application_properties if isinstance(message, AMQPMessage) else message.headers
+        pairs = [(n, _untyped(v)) for n, v in typed.items()]
+        if message.content_type is not None:
+            pairs.append(("content-type", message.content_type))
+        return _lines(pairs) + b"\n" + message.body
+    if isinstance(message, MQTTMessage):
+        pairs = list(message.user_properties)
+        if message.content_type is not None:
+            pairs.append(("content-type", message.content_type))
+        return _lines(pairs) + b"\n" + message.payload
+    if isinstance(message, NATSMessage):
+        return _lines(message.headers.items()) + b"\n" + message.payload
+    if isinstance(message, WebSocketMessage):
+        payload = message.payload if isinstance(message.payload, bytes) else message.payload.encode("utf-8")
+        return _lines([("subprotocol", message.subprotocol or "")]) + b"\n" + payload
     headers = message.headers.items() if isinstance(message.headers, dict) else message.headers
-    head = b"".join(
-        n.encode("latin-1") + b":" + (v if isinstance(v, bytes) else v.encode("utf-8")) + b"\n" for n, v in headers
-    )
     body = getattr(message, "body", None) if hasattr(message, "body") else message.value
-    return head + b"\n" + (body or b"")
+    return _lines(headers) + b"\n" + (body or b"")
 
 
 def _text_or_bytes(value: bytes) -> str | bytes:

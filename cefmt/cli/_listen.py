@@ -34,6 +34,7 @@ from cefmt import (
     PluginLoadError,
     UnknownCodecError,
     decode,
+    default_registry,
     encode,
 )
 
@@ -259,9 +260,17 @@ class _Sink:
 
 
 def _unsupported(exc: UnknownCodecError) -> str:
-    formats = sorted({key[1] for key in exc.available if key[2] in ("structured", "batch")} - {"http", "kafka"})
+    # Event formats are the codecs with a media type of their own; bindings have none.
+    formats = sorted({key[1] for key in exc.available if key[2] in ("structured", "batch") and _is_format(key)})
     mode = "" if exc.key[2] == "*" else f" ({exc.key[2]} mode)"
     return f"no installed codec reads the event format {exc.key[1]!r}{mode}; formats here: {', '.join(formats)}"
+
+
+def _is_format(key: tuple[str, str, str]) -> bool:
+    try:
+        return default_registry.lookup(*key).media_type is not None
+    except CloudEventError:
+        return False
 
 
 def _decoded(message: Any, limits: Any) -> list[CloudEvent] | _Refusal:

@@ -325,7 +325,7 @@ def test_a_file_that_fits_no_kind_names_the_kinds_there_are(tmp_path: Path) -> N
     result = run("validate", "events.bin", cwd=tmp_path)
     assert result.returncode == 1
     assert b"events.bin: no record could be read as --from json; the stream kinds here are " in result.stderr
-    assert b"json, json-array, kafka, msgpack" in result.stderr
+    assert b"json, json-array, kafka" in result.stderr and b"msgpack" in result.stderr
     assert run("validate", "events.bin", "--from", "msgpack", cwd=tmp_path).returncode == 0
     (tmp_path / "array.json").write_text("[1, 2")
     broken = run("validate", "array.json", "--from", "json-array", cwd=tmp_path)

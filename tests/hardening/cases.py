@@ -8,7 +8,9 @@ codecs and for binary modes, and names the event format a binding's structured o
   empty body is no data;
 * the JSON format (alone or inside a binding) carries Binary and Timestamp extensions as canonical
   strings (``json_view``);
-* msgpack carries everything (``identity``).
+* msgpack carries everything (``identity``);
+* the AMQP binding's binary mode keeps AMQP types (``amqp_view``): only a Timestamp extension that an
+  AMQP timestamp cannot hold exactly travels as its canonical string.
 
 SECURITY.md and docs/errors.md point here.
 """
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import cefmt
-from cefmt import CloudEvent
+from cefmt import CloudEvent, Timestamp
 from cefmt.codec import parse_media_type
 from tests.strategies import header_view, json_view
 
@@ -44,6 +46,20 @@ def binary_view(event: CloudEvent) -> CloudEvent:
     return viewed.evolve(data=None) if empty else viewed
 
 
+def amqp_view(event: CloudEvent) -> CloudEvent:
+    """``binary_view``'s empty-data rule, with every extension in its own type except a Timestamp with
+    digits below the millisecond or a UTC offset other than zero: that one is its canonical string."""
+    from cefmt_plugins.common import timestamp_to_millis
+
+    changed = {
+        name: str(value)
+        for name, value in event.extensions.items()
+        if isinstance(value, Timestamp) and timestamp_to_millis(value) is None
+    }
+    viewed = event.evolve(**changed) if changed else event
+    return viewed.evolve(data=None) if binary_view(viewed).data is None and viewed.data is not None else viewed
+
+
 VIEWS: dict[tuple[str, str, str | None], View] = {
     ("json", "structured", None): json_view,
     ("json", "batch", None): json_view,
@@ -57,10 +73,24 @@ VIEWS: dict[tuple[str, str, str | None], View] = {
     ("kafka", "binary", None): binary_view,
     ("kafka", "structured", "json"): json_view,
     ("kafka", "structured", "msgpack"): identity,
+    ("amqp", "binary", None): amqp_view,
+    ("amqp", "structured", "json"): json_view,
+    ("amqp", "structured", "msgpack"): identity,
+    ("rabbitmq", "binary", None): binary_view,
+    ("rabbitmq", "structured", "json"): json_view,
+    ("rabbitmq", "structured", "msgpack"): identity,
+    ("mqtt", "binary", None): binary_view,
+    ("mqtt", "structured", "json"): json_view,
+    ("mqtt", "structured", "msgpack"): identity,
+    ("nats", "binary", None): binary_view,
+    ("nats", "structured", "json"): json_view,
+    ("nats", "structured", "msgpack"): identity,
+    ("websocket", "structured", "json"): json_view,
+    ("websocket", "structured", "msgpack"): identity,
 }
 
 #: Views that lose only types ``extension_types=`` restores, and the empty-data rule.
-RESTORABLE = {json_view, binary_view}
+RESTORABLE = {json_view, binary_view, amqp_view}
 
 
 def _keys() -> list[tuple[str, str, str]]:

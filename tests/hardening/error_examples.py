@@ -25,15 +25,15 @@ def _plugin_errors() -> dict[str, str]:
         site = Path(root)
         _dist(site, "brokenplug", {"1.0/stomp/binary": "brokenplug_mod:codec"},
               {"brokenplug_mod": "raise ImportError('No module named stomp')"})  # fmt: skip
-        _dist(site, "stompa", {"1.0/amqp/binary": "a_mod:codec"})
-        _dist(site, "stompb", {"1.0/amqp/binary": "b_mod:codec"})
+        _dist(site, "stompa", {"1.0/stomp/structured": "a_mod:codec"})
+        _dist(site, "stompb", {"1.0/stomp/structured": "b_mod:codec"})
         sys.path.insert(0, root)
         importlib.invalidate_caches()
         try:
             registry = Registry()
             return {
                 "PluginLoadError": _raise(lambda: registry.lookup("1.0", "stomp", "binary")),
-                "CodecConflictError": _raise(lambda: registry.lookup("1.0", "amqp", "binary")),
+                "CodecConflictError": _raise(lambda: registry.lookup("1.0", "stomp", "structured")),
             }
         finally:
             sys.path.remove(root)

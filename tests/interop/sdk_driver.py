@@ -7,7 +7,11 @@ Reads ``{"jobs": [...]}`` as JSON on stdin and writes one result per job as JSON
 
 EVENT is ``{"attributes": {name: str}, "data": {"kind": "none"|"json"|"text"|"bytes", "value": ...}}``
 (bytes as Base64). An HTTP MESSAGE is ``{"headers": {name: str}, "body": b64}``; a Kafka MESSAGE is
-``{"headers": [[name, b64]], "key": b64|null, "value": b64|null}``. A result is ``{"ok": true,
+``{"headers": [[name, b64]], "key": b64|null, "value": b64|null}``. SDK 2.x also has ``"rabbitmq"``:
+``{"headers": {name: str}, "content_type": str|null, "body": b64}``, and ``"amqp"``: ``{"properties":
+{"content-type": str}, "application_properties": {name: VALUE}, "body": b64}``, where a VALUE is a JSON
+string, number or boolean, ``{"binary_base64": b64}`` or ``{"timestamp": RFC 3339}`` (handed to the SDK as
+milliseconds since the epoch, which is what an AMQP client such as qpid-proton gives for a timestamp). A result is ``{"ok": true,
 "event"|"message": ...}`` or ``{"ok": false, "error": "..."}``: an SDK failure is data, not a crash.
 This file imports nothing from cefmt.
 """
@@ -17,7 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
 from typing import Any
 
@@ -113,11 +117,28 @@ def v1(job: dict[str, Any]) -> dict[str, Any]:
     return {"event": {"attributes": attributes_out(event.get_attributes()), "data": data_out(event.get_data())}}
 
 
+def amqp_value_in(value: Any) -> Any:
+    if isinstance(value, dict) and "binary_base64" in value:
+        return unb64(value["binary_base64"])
+    if isinstance(value, dict) and "timestamp" in value:
+        moment = datetime.fromisoformat(value["timestamp"].replace("Z", "+00:00"))
+        return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1)
+    return value
+
+
+def amqp_value_out(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return {"binary_base64": b64(bytes(value))}
+    if isinstance(value, datetime):
+        return {"timestamp": value.isoformat()}
+    return value
+
+
 # -- SDK 2.x -------------------------------------------------------------------------------------------------
 
 
 def v2(job: dict[str, Any]) -> dict[str, Any]:
-    from cloudevents.core.bindings import http, kafka
+    from cloudevents.core.bindings import amqp, http, kafka, rabbitmq
     from cloudevents.core.formats.json import JSONFormat
     from cloudevents.core.v03.event import CloudEvent as CloudEventV03
     from cloudevents.core.v1.event import CloudEvent
@@ -133,6 +154,15 @@ def v2(job: dict[str, Any]) -> dict[str, Any]:
         if binding == "http":
             message = (http.to_binary if mode == "binary" else http.to_structured)(event, fmt)
             return {"message": {"headers": dict(message.headers), "body": b64(message.body)}}
+        if binding == "rabbitmq":
+            message = (rabbitmq.to_binary if mode == "binary" else rabbitmq.to_structured)(event, fmt)
+            return {"message": {"headers": dict(message.headers), "content_type": message.content_type,
+                                "body": b64(message.body)}}  # fmt: skip
+        if binding == "amqp":
+            made = (amqp.to_binary if mode == "binary" else amqp.to_structured)(event, fmt)
+            properties = {k: amqp_value_out(v) for k, v in made.application_properties.items()}
+            return {"message": {"properties": dict(made.properties), "application_properties": properties,
+                                "body": b64(made.application_data)}}  # fmt: skip
         record = (kafka.to_binary if mode == "binary" else kafka.to_structured)(event, fmt)
         return {"message": {"headers": [[k, b64(v)] for k, v in record.headers.items()],
                             "key": b64(record.key if not isinstance(record.key, str) else record.key.encode()),
@@ -140,6 +170,12 @@ def v2(job: dict[str, Any]) -> dict[str, Any]:
     msg = job["message"]
     if binding == "http":
         decoded = http.from_http(http.HTTPMessage(msg["headers"], unb64(msg["body"]) or b""), fmt)
+    elif binding == "rabbitmq":
+        received = rabbitmq.RabbitMQMessage(msg["headers"], msg["content_type"], unb64(msg["body"]) or b"")
+        decoded = rabbitmq.from_rabbitmq(received, fmt)
+    elif binding == "amqp":
+        properties = {k: amqp_value_in(v) for k, v in msg["application_properties"].items()}
+        decoded = amqp.from_amqp(amqp.AMQPMessage(msg["properties"], properties, unb64(msg["body"]) or b""), fmt)
     else:
         record = kafka.KafkaMessage({k: unb64(v) for k, v in msg["headers"]}, unb64(msg["key"]), unb64(msg["value"]))
         decoded = kafka.from_kafka(record, fmt)
