@@ -157,3 +157,25 @@ def test_typed_data_in_a_stream_and_what_does_not_fit_is_a_bad_record() -> None:
     assert [type(e.data).__name__ for e in typed] == ["FrozenDict", "Count", "Count"]
     assert [bad.error.event_id for bad in dead] == ["bad"]
     assert "data.n: expected int, got 'x'" in str(dead[0].error)
+
+
+# -- every binding's captured messages in streams -------------------------------------------------------------
+
+
+def _bindings() -> list[str]:
+    return [name for name in stream_kinds() if stream_kind(name).framing == "messages"]
+
+
+@pytest.mark.parametrize("kind", _bindings())
+def test_every_binding_converts_to_captured_lines_and_back(kind: str) -> None:
+    from tests.hardening.cases import VIEWS
+
+    sample = (Path(__file__).resolve().parents[1] / "examples" / "sample-events.jsonl").read_bytes()
+    lines = b"".join(sample.splitlines(keepends=True)[:300])
+    events = list(read_events([lines], "json"))
+    mode = "structured" if kind == "websocket" else "binary"  # WebSocket has no binary mode
+    captured = b"".join(convert([lines], "json", kind, mode, on_error="skip"))
+    back = list(read_events([captured], kind))
+    view = VIEWS[(kind, mode, None if mode == "binary" else "json")]
+    assert len(back) == len(events)
+    assert back == [view(event) for event in events]
