@@ -469,17 +469,26 @@ def _unstructured(value: Any, converter: Any) -> Any:
 
 def _typed(result: Any, data_type: Any, converter: Any, other_types: str) -> Any:
     """Decoded events (one, or a list) with their data structured as ``data_type`` says."""
-    from ._frozen import typed as as_typed  # noqa: PLC0415
-    from ._typed import structure_data, type_for  # noqa: PLC0415 - cattrs on first use
-
-    if other_types not in ("keep", "refuse"):
+    if other_types != "keep" and other_types != "refuse":
         raise UsageError(f"other_types must be 'keep' or 'refuse', got {other_types!r}")
     if data_type is None:
         return result
-    events = result if isinstance(result, list) else [result]
+    structure = _TYPED_DATA.get("structure")
+    if structure is None:  # cattrs and the typed-data module on first use, not with cefmt
+        from ._frozen import typed  # noqa: PLC0415
+        from ._typed import structure_data  # noqa: PLC0415
+
+        _TYPED_DATA.update(structure=structure_data, wrap=typed)
+        structure = structure_data
+    wrap = _TYPED_DATA["wrap"]
+    by_type = isinstance(data_type, Mapping)
+    if type(result) is not list:
+        events = [result]
+    else:
+        events = result
     typed = []
     for event in events:
-        kind = type_for(data_type, event.type)
+        kind = data_type.get(event.type) if by_type else data_type
         if kind is None:
             if other_types == "refuse":
                 raise InvalidDataError(
@@ -489,9 +498,11 @@ def _typed(result: Any, data_type: Any, converter: Any, other_types: str) -> Any
         elif event._data is None:
             typed.append(event)
         else:
-            structured = structure_data(event._data, kind, converter, event_id=event.id)
-            typed.append(event._with_data(as_typed(structured)))
-    return typed if isinstance(result, list) else typed[0]
+            typed.append(event._with_data(wrap(structure(event._data, kind, converter, event_id=event.id))))
+    return typed if type(result) is list else typed[0]
+
+
+_TYPED_DATA: dict[str, Any] = {}
 
 
 def _cannot_detect(transport: str, modes: list[str]) -> Callable[[Any], tuple[str | None, str]]:

@@ -56,7 +56,9 @@ def make_converter(*, forbid_extra_keys: bool = True) -> cattrs.Converter:
     """
     import cattrs  # noqa: PLC0415 - imported on first use of typed data, not with cefmt
 
-    converter = cattrs.Converter(forbid_extra_keys=forbid_extra_keys)
+    # Without cattrs' detailed validation: a third faster on data that fits. Data that does not is read
+    # again by a detailed copy of the converter (structure_data), for the paths of every problem.
+    converter = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=False)
     converter.register_structure_hook(int, _strict_int)
     converter.register_structure_hook(float, _strict_float)
     converter.register_structure_hook(str, _strict(str))
@@ -179,15 +181,31 @@ def structure_data(
     """
     import cattrs  # noqa: PLC0415 - see make_converter
 
+    chosen = converter or default_converter()
     try:
-        return (converter or default_converter()).structure(plain, data_type)
-    except cattrs.BaseValidationError as exc:
-        problems = cattrs.transform_error(exc, path="data", format_exception=_reason)
-        raise InvalidDataError(event_id, _type_name(data_type), [_arranged(p) for p in problems]) from exc
-    except (TypeError, ValueError, AttributeError, KeyError) as exc:
-        raise InvalidDataError(event_id, _type_name(data_type), [f"data: {_reason(exc, data_type)}"]) from exc
+        return chosen.structure(plain, data_type)
     except cattrs.StructureHandlerNotFoundError as exc:
         raise UsageError(f"cefmt's converter cannot structure {_type_name(data_type)}: {exc}") from exc
+    except cattrs.BaseValidationError as exc:
+        raise _misfit(exc, data_type, event_id) from exc
+    except (TypeError, ValueError, AttributeError, KeyError, cattrs.ForbiddenExtraKeysError) as exc:
+        if not getattr(chosen, "detailed_validation", True):
+            # A converter without detailed validation stops at the first problem, without its path: a
+            # detailed copy (its hooks included) reads the data again to say where every problem is.
+            try:
+                chosen.copy(detailed_validation=True).structure(plain, data_type)
+            except cattrs.BaseValidationError as detailed:
+                raise _misfit(detailed, data_type, event_id) from detailed
+            except (TypeError, ValueError, AttributeError, KeyError, cattrs.ForbiddenExtraKeysError):
+                pass
+        raise InvalidDataError(event_id, _type_name(data_type), [f"data: {_reason(exc, data_type)}"]) from exc
+
+
+def _misfit(exc: Any, data_type: Any, event_id: str | None) -> InvalidDataError:
+    import cattrs  # noqa: PLC0415 - see make_converter
+
+    problems = cattrs.transform_error(exc, path="data", format_exception=_reason)
+    return InvalidDataError(event_id, _type_name(data_type), [_arranged(p) for p in problems])
 
 
 def _reason(exc: BaseException, kind: Any) -> str:
