@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import timeit
+from collections.abc import Callable
 
 import attrs
 
@@ -59,6 +60,10 @@ def _order(lines: int) -> dict[str, object]:
     }
 
 
+def _best(task: Callable[[], object], number: int) -> float:
+    return min(timeit.repeat(task, number=number, repeat=7)) / number * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--number", type=int, default=20_000)
@@ -71,12 +76,9 @@ def main() -> None:
         number = args.number if lines < 10 else args.number // 10
         decode(message, "http", data_type=Order)  # the structuring function is built here, once
 
-        def best(task: object) -> float:
-            return min(timeit.repeat(task, number=number, repeat=7)) / number * 1e6  # type: ignore[arg-type]
-
-        plain = best(lambda: decode(message, "http").data)
-        typed = best(lambda: decode(message, "http", data_type=Order).data)
-        later = best(lambda: decode(message, "http").data_as(Order))
+        plain = _best(lambda m=message: decode(m, "http").data, number)
+        typed = _best(lambda m=message: decode(m, "http", data_type=Order).data, number)
+        later = _best(lambda m=message: decode(m, "http").data_as(Order), number)
         print(f"| {name} | {plain:.1f} µs | {typed:.1f} µs | {later:.1f} µs | {typed / plain:.2f}x |")
 
 
