@@ -469,7 +469,7 @@ def _unstructured(value: Any, converter: Any) -> Any:
 
 def _typed(result: Any, data_type: Any, converter: Any, other_types: str) -> Any:
     """Decoded events (one, or a list) with their data structured as ``data_type`` says."""
-    if other_types != "keep" and other_types != "refuse":
+    if other_types not in {"keep", "refuse"}:
         raise UsageError(f"other_types must be 'keep' or 'refuse', got {other_types!r}")
     if data_type is None:
         return result
@@ -482,10 +482,7 @@ def _typed(result: Any, data_type: Any, converter: Any, other_types: str) -> Any
         structure = structure_data
     wrap = _TYPED_DATA["wrap"]
     by_type = isinstance(data_type, Mapping)
-    if type(result) is not list:
-        events = [result]
-    else:
-        events = result
+    events = [result] if type(result) is not list else result
     typed = []
     for event in events:
         kind = data_type.get(event.type) if by_type else data_type
