@@ -475,15 +475,15 @@ def _typed(result: Any, data_type: Any, converter: Any, other_types: str) -> Any
         return result
     structure = _TYPED_DATA.get("structure")
     if structure is None:  # cattrs and the typed-data module on first use, not with cefmt
-        from ._frozen import typed  # noqa: PLC0415
+        from ._frozen import typed as wrap_typed  # noqa: PLC0415
         from ._typed import structure_data  # noqa: PLC0415
 
-        _TYPED_DATA.update(structure=structure_data, wrap=typed)
+        _TYPED_DATA.update(structure=structure_data, wrap=wrap_typed)
         structure = structure_data
     wrap = _TYPED_DATA["wrap"]
     by_type = isinstance(data_type, Mapping)
     events = [result] if type(result) is not list else result
-    typed = []
+    out: list[Any] = []
     for event in events:
         kind = data_type.get(event.type) if by_type else data_type
         if kind is None:
@@ -491,12 +491,12 @@ def _typed(result: Any, data_type: Any, converter: Any, other_types: str) -> Any
                 raise InvalidDataError(
                     event.id, "a type of data_type=", [f"no data type for event type {event.type!r}"]
                 )
-            typed.append(event)
+            out.append(event)
         elif event._data is None:
-            typed.append(event)
+            out.append(event)
         else:
-            typed.append(event._with_data(wrap(structure(event._data, kind, converter, event_id=event.id))))
-    return typed if type(result) is list else typed[0]
+            out.append(event._with_data(wrap(structure(event._data, kind, converter, event_id=event.id))))
+    return out if type(result) is list else out[0]
 
 
 _TYPED_DATA: dict[str, Any] = {}
