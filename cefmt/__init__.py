@@ -11,12 +11,15 @@ True
 
 from __future__ import annotations
 
-from ._api import codecs, decode, encode, register, unregister
+from ._api import codecs, decode, decode_event, decode_events, encode, register, unregister
 from ._errors import (
     CloudEventError,
     CodecConflictError,
+    DataMarshallerError,
+    DataUnmarshallerError,
     EncodeError,
     InvalidAttributeError,
+    KeyMapperError,
     LimitExceededError,
     MalformedMessageError,
     MissingAttributeError,
@@ -41,9 +44,12 @@ __all__ = [
     "CodecConflictError",
     "CodecInfo",
     "Data",
+    "DataMarshallerError",
+    "DataUnmarshallerError",
     "EncodeError",
     "Extensions",
     "InvalidAttributeError",
+    "KeyMapperError",
     "LimitExceededError",
     "Limits",
     "MalformedMessageError",
@@ -56,6 +62,8 @@ __all__ = [
     "UsageError",
     "codecs",
     "decode",
+    "decode_event",
+    "decode_events",
     "default_registry",
     "encode",
     "register",
