@@ -85,6 +85,11 @@ def _bytes_or_none(value: Any, what: str) -> bytes | None:
 
 
 def _key_converter(key: Any) -> bytes | None:
+    if isinstance(key, (Mapping, list)):  # headers where the key belongs: the CloudEvents SDK's argument order
+        raise MalformedMessageError(
+            f"a Kafka record key must be bytes or None, got {type(key).__name__}: KafkaMessage takes (key, headers, "
+            "value), the CloudEvents SDK's KafkaMessage takes (headers, key, value); pass them by name"
+        )
     return _bytes_or_none(key, "key")
 
 
