@@ -52,7 +52,8 @@ def error_response(error: CloudEventError) -> ErrorResponse:
 
     * 413 Content Too Large: the body, a batch or the JSON nesting is over the receiver's limits;
     * 431 Request Header Fields Too Large: too many headers, or a header value too long;
-    * 415 Unsupported Media Type: the content type names an event format no installed codec reads;
+    * 415 Unsupported Media Type: the content type names an event format no installed codec reads (the
+      reason names it, not the list of what is installed);
     * 500: the receiver's own fault (a plugin that fails to load, two plugins claiming a codec, cefmt
       called the wrong way), answered without details, which stay in the exception for the logs;
     * 400 Bad Request: anything else (a malformed message, an invalid attribute, an unsupported spec
@@ -66,8 +67,8 @@ def error_response(error: CloudEventError) -> ErrorResponse:
     """
     if isinstance(error, LimitExceededError):
         status = 431 if "header" in error.limit else 413
-    elif isinstance(error, UnknownCodecError):
-        status = 415
+    elif isinstance(error, UnknownCodecError):  # the sender learns what is missing, not all that is installed
+        return ErrorResponse(415, f"no codec registered for {'/'.join(error.key)}")
     elif isinstance(error, (PluginLoadError, CodecConflictError, UsageError)):
         return ErrorResponse(500, "the receiver could not process CloudEvents")
     else:
@@ -116,7 +117,8 @@ async def read_request(request: Any, *, limits: Limits | None = None) -> tuple[A
     if callable(stream) and hasattr(request, "receive"):  # Starlette, FastAPI
         return headers, await _gather(stream(), limits)
     if content is not None and hasattr(content, "readany"):  # aiohttp
-        if not request.can_read_body and request.body_exists:  # already read by request.read(): kept there
+        consumed = not getattr(request, "can_read_body", True) and getattr(request, "body_exists", False)
+        if consumed:  # already read by `await request.read()`, which keeps what it read
             body = await request.read()
             limits.check_message_size(body, "size of body")
             return headers, body

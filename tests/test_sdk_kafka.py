@@ -211,7 +211,7 @@ def test_structured_data_marshaller_and_envelope_marshaller() -> None:
     assert message.headers == {"content-type": b"application/cloudevents+json"}
     assert from_structured(message) == EVENT
     with pytest.raises(DataMarshallerError, match="returned list"):
-        to_structured(EVENT, envelope_marshaller=lambda members: list(members))
+        to_structured(EVENT, envelope_marshaller=list)
 
 
 def test_structured_unmarshallers() -> None:

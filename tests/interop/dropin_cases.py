@@ -176,8 +176,8 @@ def functions(kwargs: dict[str, str]) -> dict[str, Callable[[Any], Any]]:
     return {keyword: table[keyword][name] for keyword, name in kwargs.items()}
 
 
-def run(case: dict[str, Any], http: Any, kafka: Any, make_event: Callable[..., Any], make_record: Callable[..., Any],
-        text: Callable[[Any], str], error_names: tuple[str, ...]) -> dict[str, Any]:  # fmt: skip
+def run(case: dict[str, Any], http: Any, kafka: Any, *, make_event: Callable[..., Any],
+        make_record: Callable[..., Any], text: Callable[[Any], str], error_names: tuple[str, ...]) -> dict[str, Any]:  # fmt: skip
     """Run one case with one side's modules; a result both sides report alike.
 
     An error is reported by its class name when it is one of ``error_names`` (the marshaller errors),
@@ -186,7 +186,7 @@ def run(case: dict[str, Any], http: Any, kafka: Any, make_event: Callable[..., A
     """
     op, kwargs = case["op"], functions(case["kwargs"])
     try:
-        if op.startswith("http.to_") or op.startswith("kafka.to_"):
+        if op.startswith(("http.to_", "kafka.to_")):
             event = make_event(case["event"]["attributes"], case["event"]["data"])
             module = http if op.startswith("http.") else kafka
             result = getattr(module, op.split(".")[1])(event, **kwargs)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dropin_cases import CASES, run  # noqa: E402
+from dropin_cases import CASES, run
 
 SDK = version("cloudevents")
 ERRORS = ("DataMarshallerError", "DataUnmarshallerError", "KeyMapperError")
@@ -26,7 +26,10 @@ def main() -> None:
     else:
         from cloudevents.v1 import http, kafka
     results = {
-        name: run(case, http, kafka, http.CloudEvent, kafka.KafkaMessage, str, ERRORS) for name, case in CASES.items()
+        name: run(
+            case, http, kafka, make_event=http.CloudEvent, make_record=kafka.KafkaMessage, text=str, error_names=ERRORS
+        )
+        for name, case in CASES.items()
     }
     json.dump({"sdk": SDK, "results": results}, sys.stdout)
 

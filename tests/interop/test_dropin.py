@@ -25,7 +25,7 @@ from cefmt.codec import canonical_string
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dropin_cases import CASES, run  # noqa: E402
+from dropin_cases import CASES, run
 
 DRIVER = Path(__file__).with_name("dropin_driver.py")
 ERRORS = ("DataMarshallerError", "DataUnmarshallerError", "KeyMapperError")
@@ -102,7 +102,15 @@ def _cefmt(name: str) -> dict[str, Any]:
     def record(*, headers: Any, key: Any, value: Any) -> cefmt.kafka.KafkaMessage:
         return cefmt.kafka.KafkaMessage(key=key, headers=headers, value=value)
 
-    return run(CASES[name], cefmt.http, cefmt.kafka, cefmt.http.CloudEvent, record, canonical_string, ERRORS)
+    return run(
+        CASES[name],
+        cefmt.http,
+        cefmt.kafka,
+        make_event=cefmt.http.CloudEvent,
+        make_record=record,
+        text=canonical_string,
+        error_names=ERRORS,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

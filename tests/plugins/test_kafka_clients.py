@@ -20,7 +20,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:(read|open)_text is deprecated:D
 def _events() -> list[CloudEvent]:
     return [
         CloudEvent({"type": "com.example.order", "source": "/shop", "id": "1", "partitionkey": "user-9"}, {"n": 1}),
-        CloudEvent({"type": "com.example.order", "source": "/shop", "id": "2"}, "naïve ✓", datacontenttype="text/plain"),
+        CloudEvent(
+            {"type": "com.example.order", "source": "/shop", "id": "2"}, "naïve ✓", datacontenttype="text/plain"
+        ),
         CloudEvent({"type": "com.example.order", "source": "/shop", "id": "3", "subject": "Grüße"}, b"\x00\xff"),
     ]
 
