@@ -51,9 +51,14 @@ fmt:
     {{python}} -m ruff check --fix cefmt cefmt_plugins tests benchmarks examples fuzz
     {{python}} -m ruff format cefmt cefmt_plugins tests benchmarks examples fuzz
 
-# The benchmark suite against the CloudEvents SDKs and the stdlib floor (a few minutes); `just bench --quick` for a smoke run.
+# The benchmark suite against the CloudEvents SDKs and the stdlib floor (a few minutes), written to
+# benchmarks/RESULTS.md and docs/performance.md; `just bench --quick` is a smoke run that writes no file.
 bench *args:
-    {{python}} benchmarks/run.py --readme {{args}}
+    {{python}} benchmarks/run.py --docs {{args}}
+
+# The documentation site (mkdocs, API reference from the docstrings) into site/; warnings are errors.
+docs *args:
+    {{python}} -m mkdocs build --strict {{args}}
 
 # Fuzz every registered decoder with atheris, SECONDS per target (default 300); crashes land in fuzz/crashes/.
 fuzz seconds="300":

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from cefmt.codec import Registry
 
 __all__ = [
+    "HeaderValue",
     "KafkaHeaders",
     "KafkaMessage",
     "KeyMapper",
@@ -97,7 +98,12 @@ def _value_converter(value: Any) -> bytes | None:
     return _bytes_or_none(value, "value")
 
 
-class KafkaHeaders(list[tuple[str, bytes]]):
+#: A header value as records carry it: cefmt writes ``bytes``; a record read from a client may also hold
+#: ``str`` or ``None`` (a header without a value). The type of confluent-kafka's headers, so they pass as they are.
+HeaderValue = bytes | str | None
+
+
+class KafkaHeaders(list[tuple[str, HeaderValue]]):
     """A Kafka record's headers: ``(name, value)`` pairs, read-only, that also read like a mapping.
 
     It is a ``list`` of tuples, the shape Kafka clients take and give, so ``producer.produce(topic,
@@ -118,11 +124,11 @@ class KafkaHeaders(list[tuple[str, bytes]]):
     __slots__ = ()
 
     @overload
-    def __getitem__(self, key: SupportsIndex) -> tuple[str, bytes]: ...
+    def __getitem__(self, key: SupportsIndex) -> tuple[str, HeaderValue]: ...
     @overload
-    def __getitem__(self, key: slice) -> list[tuple[str, bytes]]: ...
+    def __getitem__(self, key: slice) -> list[tuple[str, HeaderValue]]: ...
     @overload
-    def __getitem__(self, key: str) -> bytes: ...
+    def __getitem__(self, key: str) -> HeaderValue: ...
     def __getitem__(self, key: SupportsIndex | slice | str) -> Any:
         if isinstance(key, str):
             for name, value in reversed(self):
@@ -138,11 +144,11 @@ class KafkaHeaders(list[tuple[str, bytes]]):
                 return value
         return default
 
-    def getall(self, name: str) -> list[bytes]:
+    def getall(self, name: str) -> list[HeaderValue]:
         """Every value of the header ``name``, in order (an empty list when there is none)."""
         return [value for key, value in self if key == name]
 
-    def _as_dict(self) -> dict[str, bytes]:
+    def _as_dict(self) -> dict[str, HeaderValue]:
         # Not dict(self): dict() reads an object with keys() as a mapping, which would come back here.
         return {name: value for name, value in list.__iter__(self)}  # noqa: C416
 
@@ -150,11 +156,11 @@ class KafkaHeaders(list[tuple[str, bytes]]):
         """The header names, each once, in order."""
         return self._as_dict().keys()
 
-    def values(self) -> ValuesView[bytes]:
+    def values(self) -> ValuesView[HeaderValue]:
         """The values, the last one for a repeated name, as :meth:`items` pairs them."""
         return self._as_dict().values()
 
-    def items(self) -> ItemsView[str, bytes]:
+    def items(self) -> ItemsView[str, HeaderValue]:
         """``(name, value)`` for each name once (its last value): the headers read as a mapping."""
         return self._as_dict().items()
 
@@ -381,7 +387,7 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
     pairs: Iterable[Any]
     if headers is None:
         pairs = ()
-    elif type(headers) is list or type(headers) is tuple:
+    elif type(headers) is KafkaHeaders or type(headers) is list or type(headers) is tuple:
         pairs = headers
     elif isinstance(headers, (str, bytes, bytearray, memoryview)):
         raise MalformedMessageError(f"Kafka headers must be (name, value) pairs, got {type(headers).__name__}")
@@ -473,8 +479,10 @@ def encode_binary(
     [('ce_specversion', b'1.0'), ('ce_id', b'1')]
     """
     headers = KafkaHeaders(
-        (_CONTENT_TYPE if name == "datacontenttype" else _PREFIX + name, value.encode("utf-8"))
-        for name, value in canonical_attributes(event).items()
+        [
+            (_CONTENT_TYPE if name == "datacontenttype" else _PREFIX + name, value.encode("utf-8"))
+            for name, value in canonical_attributes(event).items()
+        ]
     )
     return KafkaMessage(_record_key(event, key, key_mapper), headers, _body(event))
 
