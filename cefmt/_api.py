@@ -91,7 +91,19 @@ if TYPE_CHECKING:
     def encode(
         event: CloudEvent, transport: Binding, mode: Literal["binary", "structured"] = ..., **options: Any
     ) -> Any: ...
-    def encode(event: Any, transport: str, mode: str = "structured", **options: Any) -> Any: ...
+    def encode(event: Any, transport: str, mode: str = "structured", **options: Any) -> Any:
+        """An event (a list of events for ``mode="batch"``) as a message of a transport, or a document of
+        an event format.
+
+        ``encode(event, "http", "binary")`` is an :class:`~cefmt.http.HTTPMessage`, ``encode(event, "kafka",
+        "binary")`` a :class:`~cefmt.kafka.KafkaMessage`, ``encode(event, "json")`` bytes; options go to the
+        codec (``format="msgpack"`` for a binding's structured mode, ``key=`` for Kafka). It is the default
+        registry's own :meth:`~cefmt.Registry.encode`, so there is one dispatch path.
+
+        >>> from cefmt import CloudEvent
+        >>> encode(CloudEvent(id="1", source="/s", type="t"), "http", "binary").headers["ce-id"]
+        '1'
+        """
 
     # -- decode ------------------------------------------------------------------------------------------
 
@@ -189,7 +201,19 @@ if TYPE_CHECKING:
     ) -> CloudEvent: ...
     def decode(
         message: Any, transport: str, mode: str | None = None, *, specversion: str | None = None, **options: Any
-    ) -> Any: ...
+    ) -> Any:
+        """The event (a list for a batch) a message of a transport or event format holds.
+
+        The mode and spec version are read from the message unless given; options go to the codec
+        (``limits=``, ``extension_types=``). An HTTP message is a ``(headers, body)`` pair, an
+        :class:`~cefmt.http.HTTPMessage` or a sync framework's request; a Kafka message is any client's
+        record. It is the default registry's own :meth:`~cefmt.Registry.decode`. See :func:`decode_event`
+        and :func:`decode_events` for a receiver that wants one event, or always a list.
+
+        >>> from cefmt import CloudEvent
+        >>> decode(encode(CloudEvent(id="1", source="/s", type="t"), "json"), "json").id
+        '1'
+        """
 
     # -- one event, or always a list ---------------------------------------------------------------------
 
@@ -216,12 +240,9 @@ if TYPE_CHECKING:
     ) -> list[CloudEvent]: ...
 
 else:
-    #: Encode an event (a list of events for ``mode="batch"``) for a transport or event format (see
-    #: :meth:`Registry.encode`); the default registry's bound method itself, so there is one dispatch path.
+    # The default registry's own bound methods: one dispatch path, nothing added to a call. What they take
+    # and return is written on the signatures above, which is what type checkers and the API reference read.
     encode = default_registry.encode
-
-    #: Decode a message of a transport or event format (see :meth:`Registry.decode`); the default
-    #: registry's bound method itself, so the call costs nothing on top of it.
     decode = default_registry.decode
 
     def decode_event(message, transport, mode=None, *, specversion=None, **options):

@@ -27,13 +27,13 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 import requests
+import tomllib
 
 from cefmt import CloudEvent
 from cefmt.http import to_batch, to_binary, to_structured
@@ -121,9 +121,8 @@ def _run_bash(block: Block, folder: Path) -> None:
     )
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     script = block.code.replace("python3 -m", f"{sys.executable} -m").replace("python -m", f"{sys.executable} -m")
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script], cwd=folder, env=env, capture_output=True, text=True, timeout=300
-    )
+    command = ["bash", "-euo", "pipefail", "-c", script]
+    done = subprocess.run(command, check=False, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"{block.where}: exit status {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr}"
 
 
@@ -194,8 +193,8 @@ def _serve(block: Block, namespace: dict[str, Any], marker: str, request: pytest
     """Serve the block's ``app``; send it events in every mode and a bad request; check what it printed."""
     kind = marker.split()[1]
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), _served(kind, namespace["app"]) as url:
-        url += "/"
+    with contextlib.redirect_stdout(printed), _served(kind, namespace["app"]) as served:
+        url = served + "/"
         send = namespace.get("send")
         if send is not None:  # the page's own sender, when it has one
             send(url, EVENTS[0])
@@ -212,9 +211,10 @@ def _serve(block: Block, namespace: dict[str, Any], marker: str, request: pytest
 
 def _send(block: Block, namespace: dict[str, Any], marker: str, request: pytest.FixtureRequest) -> None:
     """Call the block's ``send(url, event)`` against a receiver served here; it must arrive as sent."""
-    import cefmt
     from flask import Flask
     from flask import request as received
+
+    import cefmt
 
     arrived: list[CloudEvent] = []
     app = Flask("docs-receiver")
@@ -253,3 +253,16 @@ def _kafka(block: Block, namespace: dict[str, Any], marker: str, request: pytest
 
 
 DRIVERS = {"serve": _serve, "send": _send, "kafka": _kafka}
+
+
+def test_the_documentation_site_builds_without_a_warning(tmp_path: Path) -> None:
+    """``just docs``: mkdocs with the API reference from the docstrings, warnings as errors."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        check=False, cwd=REPO, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    reference = (tmp_path / "site" / "api" / "index.html").read_text(encoding="utf-8")
+    for name in ("cefmt.encode", "cefmt.decode_event", "cefmt.http.from_request", "cefmt.kafka.to_binary"):
+        assert f'id="{name}"' in reference, name
