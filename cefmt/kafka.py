@@ -56,7 +56,17 @@ __all__ = [
 _JSON = b"application/cloudevents+json"
 
 
-def _record_key(event: CloudEvent, key_mapper: KeyMapper | None) -> bytes | None:
+def _record_key(event: CloudEvent, key: bytes | str | None, key_mapper: KeyMapper | None) -> bytes | None:
+    if key is not None:
+        # Kafka binding 3.1: "Every implementation MUST, by default, map the user provided record key to the
+        # Kafka record key."
+        if key_mapper is not None:
+            raise UsageError("give the record key either as key= or through key_mapper=, not both")
+        if isinstance(key, str):
+            return key.encode("utf-8")
+        if isinstance(key, (bytes, bytearray, memoryview)):
+            return bytes(key)
+        raise UsageError(f"a Kafka record key must be bytes, str or None, got {type(key).__name__}")
     mapper = partitionkey_key if key_mapper is None else key_mapper
     try:
         key = mapper(event)
@@ -81,9 +91,16 @@ def _event_type(event_type: type[CloudEvent] | None) -> None:
 
 
 def to_binary(
-    event: CloudEvent, data_marshaller: Marshaller | None = None, key_mapper: KeyMapper | None = None
+    event: CloudEvent,
+    data_marshaller: Marshaller | None = None,
+    key_mapper: KeyMapper | None = None,
+    *,
+    key: bytes | str | None = None,
 ) -> KafkaMessage:
     """Binary mode: attributes in ``ce_`` headers, the data as the record value.
+
+    The record key is ``key`` when given, else what ``key_mapper`` returns, else (as in the SDK) the
+    event's ``partitionkey`` attribute, which stays in the headers too.
 
     >>> from cefmt import CloudEvent
     >>> event = CloudEvent({"type": "t", "source": "/s", "id": "1", "partitionkey": "user-9"}, {"a": 1})
@@ -93,7 +110,7 @@ def to_binary(
     >>> to_binary(event, lambda data: b"raw", lambda event: "k").value
     b'raw'
     """
-    key = _record_key(event, key_mapper)
+    key = _record_key(event, key, key_mapper)
     if data_marshaller is None or event.data is None:
         return default_registry.encode(event, "kafka", "binary", key=key)  # type: ignore[no-any-return]
     value = _sdk.as_body(_sdk.marshal("data_marshaller", data_marshaller, event.data), "data_marshaller",
@@ -146,8 +163,12 @@ def to_structured(
     data_marshaller: Marshaller | None = None,
     envelope_marshaller: Marshaller | None = None,
     key_mapper: KeyMapper | None = None,
+    *,
+    key: bytes | str | None = None,
 ) -> KafkaMessage:
     """Structured mode: the whole event as the record value, ``content-type: application/cloudevents+json``.
+
+    The record key as for :func:`to_binary`.
 
     >>> from cefmt import CloudEvent
     >>> event = CloudEvent({"type": "t", "source": "/s", "id": "1"}, {"a": 1})
@@ -157,7 +178,7 @@ def to_structured(
     >>> to_structured(event, envelope_marshaller=lambda doc: json.dumps(sorted(doc))).value
     b'["data", "datacontenttype", "id", "source", "specversion", "type"]'
     """
-    key = _record_key(event, key_mapper)
+    key = _record_key(event, key, key_mapper)
     if data_marshaller is not None:
         event = _sdk.with_marshalled_data(event, data_marshaller)
     if envelope_marshaller is None:

@@ -130,6 +130,14 @@ def test_to_binary_maps_the_partitionkey_to_the_key_as_the_sdk_does_and_keeps_th
     assert decode(message, "kafka") == EVENT
 
 
+def test_a_key_given_by_the_user_is_the_key() -> None:
+    assert to_binary(EVENT, key=b"mine").key == b"mine" and to_structured(EVENT, key="clé").key == "clé".encode()
+    with pytest.raises(UsageError, match="not both"):
+        to_binary(EVENT, key_mapper=partitionkey_key, key=b"k")
+    with pytest.raises(UsageError, match="record key must be bytes, str or None, got int"):
+        to_binary(EVENT, key=7)  # type: ignore[arg-type]
+
+
 def test_key_mapper_gives_the_key_and_its_failures_are_key_mapper_errors() -> None:
     assert to_binary(EVENT, key_mapper=lambda event: event.id).key == b"1"
     assert to_binary(EVENT, None, lambda event: None).key is None
