@@ -23,11 +23,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from . import _sdk
+from ._data import load_json
 from ._errors import MalformedMessageError, UsageError
 from ._event import CloudEvent
 from ._headers import normalize_headers, quote_header, read_headers, unquote_header
-from ._http import HTTPMessage, Received, _header_of, _mode_of, as_message, detect, encode_binary, read
+from ._http import HTTPMessage, Received, _header_of, _mode_of, as_message, detect, read
 from ._limits import Limits
+from ._media import parse_media_type
 from ._receive import (
     ErrorResponse,
     error_response,
@@ -88,13 +90,11 @@ def to_binary(event: CloudEvent, data_marshaller: Marshaller | None = None) -> H
     >>> to_binary(event, lambda data: repr(data)).body
     b"{'a': 1}"
     """
-    if data_marshaller is None:
+    if data_marshaller is None or event.data is None:
         return default_registry.encode(event, "http", "binary")  # type: ignore[no-any-return]
-    if event.data is None:
-        return encode_binary(event)
     result = _sdk.marshal("data_marshaller", data_marshaller, event.data)
     body = _sdk.as_body(result, "data_marshaller", data_marshaller)
-    headers, _ = encode_binary(event.evolve(data=None))
+    headers, _ = default_registry.encode(event.evolve(data=None), "http", "binary")  # the attributes alone
     return HTTPMessage(headers, body)
 
 
@@ -189,23 +189,15 @@ def _unmarshalled(
             dict(message.attributes), raw, message.content_type, data_unmarshaller,
             where=_header_of, extension_types=extension_types, limits=limits,
         )  # fmt: skip
-    if message.content_type is None or _format(message.content_type) != _JSON:
+    if message.content_type is None or parse_media_type(message.content_type).essence != _JSON:
         raise UsageError(
             f"data_unmarshaller reads the JSON event format; this message is {message.content_type!r}: "
             "read it without data_unmarshaller"
         )
-    from ._data import load_json  # noqa: PLC0415 - only on the unmarshaller path
-
     document = load_json(message.body, "JSON event", limits=limits)
     return _sdk.event_from_document(
         document, data_unmarshaller, data_as_text=True, extension_types=extension_types, limits=limits
     )
-
-
-def _format(content_type: str) -> str:
-    from ._media import parse_media_type  # noqa: PLC0415 - only on the unmarshaller path
-
-    return parse_media_type(content_type).essence
 
 
 def from_http_batch(

@@ -128,7 +128,7 @@ def test_a_real_starlette_request_is_read_from_its_stream() -> None:
         (LimitExceededError("size of body", 20, 10), 413),
         (LimitExceededError("JSON nesting depth", 200, 128), 413),
         (LimitExceededError("header count", 300, 256), 431),
-        (LimitExceededError("header value length", 9000, 8192), 431),
+        (LimitExceededError("length of header 'ce-id'", 9000, 8192), 431),
         (UnknownCodecError(("*", "yaml", "structured"), [("1.0", "json", "structured")]), 415),
         (PluginLoadError(("1.0", "x", "binary"), "dist", "mod:codec", "ImportError: secret path"), 500),
         (CodecConflictError(("1.0", "x", "binary"), ["a", "b"]), 500),
