@@ -10,7 +10,10 @@ default:
 # The whole test suite, as CI runs it: the test brokers up for the run (installed from Debian packages when
 # missing; the Kafka broker starts itself), every test, then the core tests again on the plain paths.
 test:
-    bash .ci/brokers.sh run {{python}} -m pytest -q
+    bash .ci/brokers.sh run just _both-passes
+
+_both-passes:
+    {{python}} -m pytest -q
     just test-pure
 
 # The core tests with every fast path switched off (CEFMT_PURE=1): the plain paths must give the same.
@@ -42,18 +45,23 @@ demo:
 
 # ruff, ruff format and mypy --strict.
 lint:
-    {{python}} -m ruff check cefmt cefmt_plugins tests benchmarks examples fuzz
-    {{python}} -m ruff format --check cefmt cefmt_plugins tests benchmarks examples fuzz
+    {{python}} -m ruff check cefmt cefmt_plugins tests benchmarks examples fuzz docs/_ext
+    {{python}} -m ruff format --check cefmt cefmt_plugins tests benchmarks examples fuzz docs/_ext
     {{python}} -m mypy
 
 # Format the code.
 fmt:
-    {{python}} -m ruff check --fix cefmt cefmt_plugins tests benchmarks examples fuzz
-    {{python}} -m ruff format cefmt cefmt_plugins tests benchmarks examples fuzz
+    {{python}} -m ruff check --fix cefmt cefmt_plugins tests benchmarks examples fuzz docs/_ext
+    {{python}} -m ruff format cefmt cefmt_plugins tests benchmarks examples fuzz docs/_ext
 
-# The benchmark suite against the CloudEvents SDKs and the stdlib floor (a few minutes); `just bench --quick` for a smoke run.
+# The benchmark suite against the CloudEvents SDKs and the stdlib floor (a few minutes), written to
+# benchmarks/RESULTS.md and docs/performance.md; `just bench --quick` is a smoke run that writes no file.
 bench *args:
-    {{python}} benchmarks/run.py --readme {{args}}
+    {{python}} benchmarks/run.py --docs {{args}}
+
+# The documentation site (mkdocs, API reference from the docstrings) into site/; warnings are errors.
+docs *args:
+    NO_MKDOCS_2_WARNING=1 {{python}} -m mkdocs build --strict {{args}}
 
 # Fuzz every registered decoder with atheris, SECONDS per target (default 300); crashes land in fuzz/crashes/.
 fuzz seconds="300":

@@ -1,8 +1,8 @@
 """The benchmark suite: cefmt against the official CloudEvents SDK (2.x and 1.x) and the bare stdlib floor.
 
     python benchmarks/run.py            # the full run (a few minutes), writes benchmarks/RESULTS.md
-    python benchmarks/run.py --readme   # ... and the README section between the bench markers
-    python benchmarks/run.py --quick    # a smoke run of a few seconds (CI)
+    python benchmarks/run.py --docs     # ... and the section of docs/performance.md between the bench markers
+    python benchmarks/run.py --quick    # a smoke run of a few seconds (CI): prints its table, writes no file
 
 Each implementation runs in its own process (``benchmarks/_worker.py``): cefmt and the floor with this
 interpreter, each SDK with the interpreter of its own virtual environment, which is created on first
@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORKER = HERE / "_worker.py"
 RESULTS = HERE / "RESULTS.md"
-README = ROOT / "README.md"
+PERFORMANCE = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 #: Each SDK's virtual environment: directory name and pip requirement (the latest release of the line).
@@ -224,13 +224,13 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def update_readme(table: str) -> bool:
-    """Replace what lies between the bench markers of README.md; False when the markers are missing."""
-    text = README.read_text(encoding="utf-8")
+def update_docs(table: str) -> bool:
+    """Replace what lies between the bench markers of docs/performance.md; False when the markers are missing."""
+    text = PERFORMANCE.read_text(encoding="utf-8")
     start, end = text.find(START), text.find(END)
     if start < 0 or end < start:
         return False
-    README.write_text(text[: start + len(START)] + "\n" + table + text[end:], encoding="utf-8")
+    PERFORMANCE.write_text(text[: start + len(START)] + "\n" + table + text[end:], encoding="utf-8")
     return True
 
 
@@ -240,9 +240,18 @@ def main() -> None:
     parser.add_argument("--impls", default="cefmt,floor,sdk2,sdk1", help="comma-separated (cefmt,floor,sdk2,sdk1)")
     parser.add_argument("--rounds", type=int, help="alternating rounds (default 7, quick 2)")
     parser.add_argument("--task", action="append", default=[], help="only this task (repeatable)")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="markdown file to write")
-    parser.add_argument("--readme", action="store_true", help="also update the README section between the markers")
+    parser.add_argument(
+        "--output", type=Path, help=f"markdown file to write (default {RESULTS.relative_to(ROOT)}; none with --quick)"
+    )
+    parser.add_argument(
+        "--docs", action="store_true", help="also update the section of docs/performance.md between the markers"
+    )
     args = parser.parse_args()
+    # A smoke run's figures are not results: it leaves every tracked file as it is.
+    output = args.output if args.output is not None or args.quick else RESULTS
+    update = args.docs and not args.quick
+    if args.docs and args.quick:
+        print("--quick: docs/performance.md is left as it is (smoke figures are not results)", file=sys.stderr)
 
     impls = [impl for impl in args.impls.split(",") if impl]
     rounds = args.rounds or (2 if args.quick else 7)
@@ -277,10 +286,11 @@ def main() -> None:
     )
     table = render(times, versions, imports=imports, memory=memory, memory_events=memory_events, settings=settings)
     print(table)
-    args.output.write_text("# Benchmark results\n\nRegenerate with `just bench`.\n\n" + table, encoding="utf-8")
-    print(f"wrote {args.output}", file=sys.stderr)
-    if args.readme and not update_readme(table):
-        print(f"README.md has no {START} ... {END} section: left unchanged", file=sys.stderr)
+    if output is not None:
+        output.write_text("# Benchmark results\n\nRegenerate with `just bench`.\n\n" + table, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    if update and not update_docs(table):
+        print(f"docs/performance.md has no {START} ... {END} section: left unchanged", file=sys.stderr)
     print(f"done in {time.perf_counter() - started:.0f}s", file=sys.stderr)
 
 

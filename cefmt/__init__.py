@@ -15,13 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._api import codecs, decode, encode, register, unregister
+from ._api import codecs, decode, decode_event, decode_events, encode, register, unregister
 from ._errors import (
     CloudEventError,
     CodecConflictError,
+    DataMarshallerError,
+    DataUnmarshallerError,
     EncodeError,
     InvalidAttributeError,
     InvalidDataError,
+    KeyMapperError,
     LimitExceededError,
     MalformedMessageError,
     MissingAttributeError,
@@ -48,12 +51,15 @@ __all__ = [
     "CodecConflictError",
     "CodecInfo",
     "Data",
+    "DataMarshallerError",
+    "DataUnmarshallerError",
     "EncodeError",
     "Extensions",
     "FrozenDict",
     "FrozenList",
     "InvalidAttributeError",
     "InvalidDataError",
+    "KeyMapperError",
     "LimitExceededError",
     "Limits",
     "MalformedMessageError",
@@ -67,6 +73,8 @@ __all__ = [
     "codecs",
     "converter",
     "decode",
+    "decode_event",
+    "decode_events",
     "default_registry",
     "encode",
     "make_converter",

@@ -11,10 +11,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from ._errors import MalformedMessageError, UsageError
+from ._errors import LimitExceededError, MalformedMessageError, UsageError
 from ._limits import Limits
 
-__all__ = ["split"]
+__all__ = ["declared_length", "split"]
 
 
 def split(message: Any, limits: Limits) -> tuple[Any, bytes]:
@@ -31,7 +31,12 @@ def split(message: Any, limits: Limits) -> tuple[Any, bytes]:
         headers, body = message
     elif hasattr(message, "headers"):
         headers = message.headers
-        if hasattr(message, "get_data"):
+        length = declared_length(message, headers)
+        if length is not None and length > limits.max_message_bytes:  # refused before the body is read
+            raise LimitExceededError("size of body", length, limits.max_message_bytes)
+        if hasattr(getattr(message, "content", None), "readany"):  # aiohttp: a stream to await
+            body = message.content.readany
+        elif hasattr(message, "get_data"):
             body = message.get_data()
         elif hasattr(message, "content") and not callable(message.content):
             body = message.content
@@ -47,6 +52,29 @@ def split(message: Any, limits: Limits) -> tuple[Any, bytes]:
             f"an HTTP message is a (headers, body) pair or an HTTPMessage, got {type(message).__name__}"
         )
     return headers, _body(body, limits)
+
+
+def declared_length(message: Any, headers: Any) -> int | None:
+    """The body length a request declares (its ``content_length``, or its Content-Length header), or
+    ``None`` when it declares none that reads as a number.
+
+    >>> declared_length(None, {"Content-Length": "12"})
+    12
+    """
+    length = getattr(message, "content_length", None)
+    if type(length) is int:
+        return length
+    get = getattr(headers, "get", None)
+    if not callable(get):
+        return None
+    text = get("content-length")
+    if text is None and isinstance(headers, dict):  # a plain dict is case-sensitive
+        text = get("Content-Length")
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    if isinstance(text, str) and text.strip().isdigit():
+        return int(text)
+    return None
 
 
 def _body(body: Any, limits: Limits) -> bytes:

@@ -13,9 +13,12 @@ from typing import TypeVar
 __all__ = [
     "CloudEventError",
     "CodecConflictError",
+    "DataMarshallerError",
+    "DataUnmarshallerError",
     "EncodeError",
     "InvalidAttributeError",
     "InvalidDataError",
+    "KeyMapperError",
     "LimitExceededError",
     "MalformedMessageError",
     "MissingAttributeError",
@@ -166,6 +169,52 @@ class LimitExceededError(MalformedMessageError):
         super().__init__(f"{limit} {value} exceeds the limit of {maximum}")
 
 
+class _UserFunctionFailed:
+    """What the errors raised for a user's own function share: its name and what went wrong."""
+
+    function: str
+    reason: str
+
+    def _describe(self, role: str, function: object, reason: str) -> str:
+        self.function = _name_of(function)
+        self.reason = reason
+        return f"the {role} {self.function} failed: {reason}"
+
+
+class DataMarshallerError(_UserFunctionFailed, EncodeError):
+    """A ``data_marshaller`` or ``envelope_marshaller`` given to an SDK-style function (:mod:`cefmt.http`,
+    :mod:`cefmt.kafka`) raised, or returned something that cannot be sent. The SDK's
+    ``DataMarshallerError`` plays the same part. The function's own exception is the ``__cause__``.
+    Attributes: ``function`` (its name), ``reason``.
+
+    >>> str(DataMarshallerError("data_marshaller", len, "TypeError: object of type 'int' has no len()"))
+    "the data_marshaller len failed: TypeError: object of type 'int' has no len()"
+    """
+
+    def __init__(self, role: str, function: object, reason: str) -> None:
+        EncodeError.__init__(self, self._describe(role, function, reason))
+
+
+class DataUnmarshallerError(_UserFunctionFailed, MalformedMessageError):
+    """A ``data_unmarshaller`` or ``envelope_unmarshaller`` given to an SDK-style function raised, or
+    returned something an event cannot hold. The SDK's ``DataUnmarshallerError`` plays the same part; a
+    :class:`MalformedMessageError`, since a receiver answers it as it answers a message it cannot read.
+    The function's own exception is the ``__cause__``. Attributes: ``function``, ``reason``.
+    """
+
+    def __init__(self, role: str, function: object, reason: str) -> None:
+        MalformedMessageError.__init__(self, self._describe(role, function, reason))
+
+
+class KeyMapperError(_UserFunctionFailed, EncodeError):
+    """A Kafka ``key_mapper`` raised, or returned something that is not a record key (bytes, ``str``
+    or ``None``). The SDK's ``KeyMapperError`` plays the same part. Attributes: ``function``, ``reason``.
+    """
+
+    def __init__(self, function: object, reason: str) -> None:
+        EncodeError.__init__(self, self._describe("key_mapper", function, reason))
+
+
 class UnknownCodecError(CloudEventError, LookupError):
     """No codec is registered for a ``(specversion, transport, mode)`` key."""
 
@@ -199,6 +248,14 @@ class CodecConflictError(CloudEventError):
             f"codec {'/'.join(key)} is provided by more than one distribution: "
             f"{', '.join(self.providers)}; uninstall one, or choose with cefmt.register()"
         )
+
+
+def _name_of(function: object) -> str:
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
+    module = getattr(function, "__module__", None)
+    if not isinstance(name, str):
+        return _short(function, 60)
+    return f"{module}.{name}" if module not in (None, "builtins", "__main__") else name
 
 
 def _short(value: object, limit: int = 80) -> str:

@@ -507,7 +507,13 @@ def _build(
             data = check_binary(data, "data")
         else:
             if kind is not dict and kind is not list and not isinstance(data, _JSON_TYPES):
-                kind = object  # typed data: written in its JSON form by every encoder
+                # Typed data: written in its JSON form by every encoder. A builtin type (a set, a complex)
+                # is typed data only if the converter gives it a JSON form; a user's class is taken as is.
+                if kind.__module__ == "builtins" and not _has_json_form(data):
+                    raise InvalidAttributeError(
+                        "data", f"is a {kind.__name__}, which is not a JSON value and has no JSON form"
+                    )
+                kind = object
             elif not trusted:
                 try:
                     data = check_data(data)

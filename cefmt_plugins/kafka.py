@@ -20,8 +20,8 @@ uses structured mode, otherwise it defaults to binary mode." The batch mode does
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, ItemsView, Iterable, KeysView, Mapping, ValuesView
+from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex, overload
 
 import attrs
 
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from cefmt.codec import Registry
 
 __all__ = [
+    "HeaderValue",
+    "KafkaHeaders",
     "KafkaMessage",
     "KeyMapper",
     "Received",
@@ -87,6 +89,11 @@ def _bytes_or_none(value: Any, what: str) -> bytes | None:
 
 
 def _key_converter(key: Any) -> bytes | None:
+    if isinstance(key, (Mapping, list)):  # headers where the key belongs: the CloudEvents SDK's argument order
+        raise MalformedMessageError(
+            f"a Kafka record key must be bytes or None, got {type(key).__name__}: KafkaMessage takes (key, headers, "
+            "value), the CloudEvents SDK's KafkaMessage takes (headers, key, value); pass them by name"
+        )
     return _bytes_or_none(key, "key")
 
 
@@ -94,13 +101,107 @@ def _value_converter(value: Any) -> bytes | None:
     return _bytes_or_none(value, "value")
 
 
-def _headers_converter(headers: Any) -> list[tuple[str, bytes]]:
+#: A header value as records carry it: cefmt writes ``bytes``; a record read from a client may also hold
+#: ``str`` or ``None`` (a header without a value). The type of confluent-kafka's headers, so they pass as they are.
+HeaderValue = bytes | str | None
+
+
+class KafkaHeaders(list[tuple[str, HeaderValue]]):
+    """A Kafka record's headers: ``(name, value)`` pairs, read-only, that also read like a mapping.
+
+    It is a ``list`` of tuples, the shape Kafka clients take and give, so ``producer.produce(topic,
+    headers=message.headers)`` (confluent-kafka), ``producer.send(topic, headers=message.headers)``
+    (kafka-python) and aiokafka's ``send`` accept it as it is, and ``for name, value in headers`` walks
+    the pairs. It also answers the questions of the SDK's ``dict`` of headers: ``headers["ce_id"]``,
+    ``headers.get(...)``, ``"ce_id" in headers``, ``keys()``, ``values()``, ``items()``. Kafka allows a
+    name to repeat: looking a name up gives its last value (as Kafka's own ``lastHeader`` does) and
+    :meth:`getall` gives every one. Changing it raises ``TypeError``: build a new :class:`KafkaMessage`.
+
+    >>> headers = KafkaHeaders([("ce_id", b"1"), ("ce_type", b"t")])
+    >>> headers["ce_id"], "ce_type" in headers, headers[0], dict(headers)
+    (b'1', True, ('ce_id', b'1'), {'ce_id': b'1', 'ce_type': b't'})
+    >>> headers == {"ce_id": b"1", "ce_type": b"t"}, headers == [("ce_id", b"1"), ("ce_type", b"t")]
+    (True, True)
+    """
+
+    __slots__ = ()
+
+    @overload
+    def __getitem__(self, key: SupportsIndex) -> tuple[str, HeaderValue]: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[tuple[str, HeaderValue]]: ...
+    @overload
+    def __getitem__(self, key: str) -> HeaderValue: ...
+    def __getitem__(self, key: SupportsIndex | slice | str) -> Any:
+        if isinstance(key, str):
+            for name, value in reversed(self):
+                if name == key:
+                    return value
+            raise KeyError(key)
+        return list.__getitem__(self, key)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The last value of the header ``name``, or ``default`` when there is none."""
+        for key, value in reversed(self):
+            if key == name:
+                return value
+        return default
+
+    def getall(self, name: str) -> list[HeaderValue]:
+        """Every value of the header ``name``, in order (an empty list when there is none)."""
+        return [value for key, value in self if key == name]
+
+    def _as_dict(self) -> dict[str, HeaderValue]:
+        # Not dict(self): dict() reads an object with keys() as a mapping, which would come back here.
+        return {name: value for name, value in list.__iter__(self)}  # noqa: C416
+
+    def keys(self) -> KeysView[str]:
+        """The header names, each once, in order."""
+        return self._as_dict().keys()
+
+    def values(self) -> ValuesView[HeaderValue]:
+        """The values, the last one for a repeated name, as :meth:`items` pairs them."""
+        return self._as_dict().values()
+
+    def items(self) -> ItemsView[str, HeaderValue]:
+        """``(name, value)`` for each name once (its last value): the headers read as a mapping."""
+        return self._as_dict().items()
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            return any(name == item for name, _ in self)
+        return list.__contains__(self, item)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            names = [name for name, _ in self]
+            return len(set(names)) == len(names) and self._as_dict() == dict(other)
+        return list.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (KafkaHeaders, (list(self),))
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("Kafka message headers are read-only; build a new KafkaMessage with the headers you want")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+    append = extend = insert = remove = pop = clear = sort = reverse = _read_only
+
+
+def _headers_converter(headers: Any) -> KafkaHeaders:
+    if type(headers) is KafkaHeaders:
+        return headers
     if headers is None:
-        return []
+        return KafkaHeaders()
     if isinstance(headers, (str, bytes, bytearray, memoryview)):
         raise MalformedMessageError(f"Kafka headers must be (name, value) pairs, got {type(headers).__name__}")
     try:
-        return list(headers.items() if isinstance(headers, Mapping) else headers)
+        return KafkaHeaders(headers.items() if isinstance(headers, Mapping) else headers)
     except TypeError as exc:  # not iterable
         raise MalformedMessageError(
             f"Kafka headers must be a mapping or (name, value) pairs, got {type(headers).__name__}"
@@ -111,8 +212,9 @@ def _headers_converter(headers: Any) -> list[tuple[str, bytes]]:
 class KafkaMessage:
     """A Kafka record's CloudEvents part: the key, the headers and the value.
 
-    ``headers`` is a list of ``(name, value)`` pairs with ``bytes`` values, the shape Kafka clients
-    produce and consume (a ``dict`` is accepted and turned into that list). ``value`` is ``None`` for a
+    ``headers`` is a :class:`KafkaHeaders`: ``(name, value)`` pairs with ``bytes`` values, the list Kafka
+    clients produce and consume, which also reads like the SDK's mapping (``headers["ce_id"]``); a
+    ``dict`` or any iterable of pairs is accepted and turned into one. ``value`` is ``None`` for a
     record without a value: in binary mode, an event without data (a tombstone on a compacted topic).
     ``key`` and ``value`` must be bytes or ``None`` (``str`` is taken as UTF-8, ``bytearray`` and
     ``memoryview`` are copied) and ``headers`` a mapping, an iterable or ``None``; anything else raises
@@ -127,7 +229,7 @@ class KafkaMessage:
     """
 
     key: bytes | None = attrs.field(converter=_key_converter)
-    headers: list[tuple[str, bytes]] = attrs.field(converter=_headers_converter)
+    headers: KafkaHeaders = attrs.field(converter=_headers_converter)
     value: bytes | None = attrs.field(converter=_value_converter)
 
 
@@ -288,7 +390,7 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
     pairs: Iterable[Any]
     if headers is None:
         pairs = ()
-    elif type(headers) is list or type(headers) is tuple:
+    elif type(headers) is KafkaHeaders or type(headers) is list or type(headers) is tuple:
         pairs = headers
     elif isinstance(headers, (str, bytes, bytearray, memoryview)):
         raise MalformedMessageError(f"Kafka headers must be (name, value) pairs, got {type(headers).__name__}")
@@ -379,10 +481,12 @@ def encode_binary(
     >>> encode_binary(CloudEvent(id="1", source="/s", type="t")).headers[:2]
     [('ce_specversion', b'1.0'), ('ce_id', b'1')]
     """
-    headers = [
-        (_CONTENT_TYPE if name == "datacontenttype" else _PREFIX + name, value.encode("utf-8"))
-        for name, value in canonical_attributes(event).items()
-    ]
+    headers = KafkaHeaders(
+        [
+            (_CONTENT_TYPE if name == "datacontenttype" else _PREFIX + name, value.encode("utf-8"))
+            for name, value in canonical_attributes(event).items()
+        ]
+    )
     return KafkaMessage(_record_key(event, key, key_mapper), headers, _body(event))
 
 
@@ -436,7 +540,8 @@ def encode_structured(
     [('content-type', b'application/cloudevents+json')]
     """
     content_type, body = encode_in_format(registry, event, format)
-    return KafkaMessage(_record_key(event, key, key_mapper), [(_CONTENT_TYPE, content_type.encode("utf-8"))], body)
+    headers = KafkaHeaders([(_CONTENT_TYPE, content_type.encode("utf-8"))])
+    return KafkaMessage(_record_key(event, key, key_mapper), headers, body)
 
 
 def decode_structured(
@@ -474,7 +579,7 @@ def decode_structured(
 class _Line:
     # One Kafka record as a stream line: key, headers (name and Base64 value) and value. Plain-text
     # "key" and "value" are read too, for captures typed by hand; null or missing is no key, no value.
-    headers: list[tuple[str, bytes]] = attrs.field(factory=list)
+    headers: list[tuple[str, bytes | None]] = attrs.field(factory=list)
     key_base64: bytes | None = None
     value_base64: bytes | None = None
     key: str | None = None
@@ -488,7 +593,8 @@ def capture_to_json(message: Any) -> dict[str, Any]:
     {'key_base64': None, 'headers': [['ce_id', 'MQ==']], 'value_base64': 'aGk='}
     """
     record = as_message(message)
-    line = to_capture(_Line(list(record.headers), record.key, record.value))
+    pairs = [(name, value.encode("utf-8") if isinstance(value, str) else value) for name, value in record.headers]
+    line = to_capture(_Line(pairs, record.key, record.value))
     return {"key_base64": line["key_base64"], "headers": [list(pair) for pair in line["headers"]],
             "value_base64": line["value_base64"]}  # fmt: skip
 

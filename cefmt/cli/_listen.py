@@ -33,9 +33,7 @@ from cefmt import (
     CloudEventError,
     PluginLoadError,
     UnknownCodecError,
-    decode,
     default_registry,
-    encode,
 )
 
 from ._common import CommandError, say
@@ -218,7 +216,7 @@ class _Sink:
         lines = []
         for number, event in enumerate(events, 1):
             try:
-                lines.append(encode(event, "json"))
+                lines.append(default_registry.encode(event, "json"))
             except (CloudEventError, ValueError, OverflowError, RecursionError) as exc:
                 # ValueError and the like: a codec that let a foreign error out; the input still caused it.
                 which = f"event {event.id!r}" if len(events) == 1 else f"event {number} ({event.id!r}) of the batch"
@@ -275,7 +273,7 @@ def _is_format(key: tuple[str, str, str]) -> bool:
 
 def _decoded(message: Any, limits: Any) -> list[CloudEvent] | _Refusal:
     try:
-        result = decode(message, "http", limits=limits)
+        result = default_registry.decode(message, "http", limits=limits)
     except UnknownCodecError as exc:
         return _Refusal(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, _unsupported(exc))
     except PluginLoadError as exc:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from cefmt import CloudEvent, CloudEventError, encode
+from cefmt import CloudEvent, CloudEventError, default_registry
 from cefmt.codec import dump_json
 from cefmt.stream import DEFAULT_BATCH_SIZE, BadRecord, Position, RecordError, Stats, output_mode, read_events
 
@@ -94,7 +94,7 @@ def _messages(
     if mode != "batch":
         for number, event in numbered:
             try:
-                message = encode(event, "http", mode, **options)
+                message = default_registry.encode(event, "http", mode, **options)
             except CloudEventError as exc:
                 bad(number, event, exc)
                 continue
@@ -115,13 +115,13 @@ def _batch(
     group: list[Numbered], options: dict[str, Any], bad: Callable[..., None]
 ) -> Iterator[tuple[Any, list[Numbered]]]:
     try:
-        message = encode([event for _, event in group], "http", "batch", **options)
+        message = default_registry.encode([event for _, event in group], "http", "batch", **options)
     except CloudEventError as batch_error:
         # Find the events that fail on their own; the others still go, as one batch.
         good = []
         for number, event in group:
             try:
-                encode([event], "http", "batch", **options)
+                default_registry.encode([event], "http", "batch", **options)
             except CloudEventError as exc:
                 bad(number, event, exc)
             else:
@@ -137,7 +137,7 @@ def _batch(
 
 def _as_json(event: CloudEvent) -> bytes | None:
     try:
-        return bytes(encode(event, "json"))
+        return bytes(default_registry.encode(event, "json"))
     except CloudEventError:
         return None
 

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from cefmt import CloudEvent, CloudEventError, MalformedMessageError, decode, default_registry
+from cefmt import CloudEvent, CloudEventError, MalformedMessageError, default_registry
 from cefmt.codec import load_json
 
 from ._files import check_dead_letter
@@ -63,6 +63,7 @@ def decoded(
     those ``where`` does not match left out (counted as filtered)."""
     stats = policy.stats
     transport = kind.transport
+    decode = default_registry.decode  # transport names from the stream's kinds, checked when they were made
     capture = kind.capture
     # An event format's records are structured or batch; a format without a detector has only the former.
     detect = None if capture is not None else default_registry.find_format(transport).detect

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
-from cefmt import CloudEvent, CloudEventError, encode
+from cefmt import CloudEvent, CloudEventError, default_registry
 
 from ._framing import FLUSH, Position, _Flush, json_line
 from ._kinds import StreamKind, check_output, stream_kind
@@ -35,6 +35,7 @@ def encoded(
     to ``policy``, each message serialized when ``serialize`` is given."""
     stats = policy.stats
     transport = kind.transport
+    encode = default_registry.encode  # transport names from the stream's kinds, checked when they were made
     if mode != "batch":
         for item in items:
             if item is FLUSH:

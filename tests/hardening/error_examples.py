@@ -7,12 +7,15 @@ catalogue names every error class and quotes each message exactly as cefmt produ
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import cefmt
+import cefmt.http
+import cefmt.kafka
 from cefmt import CloudEvent, CloudEventError, Registry, decode, encode
 
 BINARY = {"ce-specversion": "1.0", "ce-id": "1", "ce-source": "/s", "ce-type": "t"}
@@ -78,6 +81,13 @@ def examples() -> dict[str, str]:
                 "json",
                 data_type=dict[str, int],
             )
+        ),
+        "DataMarshallerError": _raise(
+            lambda: cefmt.http.to_binary(CloudEvent(id="1", source="/s", type="t", data="not hex"), bytes.fromhex)
+        ),
+        "DataUnmarshallerError": _raise(lambda: cefmt.http.from_http(BINARY, b"not json", json.loads)),
+        "KeyMapperError": _raise(
+            lambda: cefmt.kafka.to_binary(CloudEvent(id="1", source="/s", type="t"), key_mapper=len)
         ),
     }
     found.update(_plugin_errors())
