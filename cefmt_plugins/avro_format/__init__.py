@@ -119,9 +119,9 @@ def _fingerprint(parsed: Any) -> bytes:
 
 _FINGERPRINTS = {id(_PARSED): _fingerprint(_PARSED), id(_COMPACT_PARSED): _fingerprint(_COMPACT_PARSED)}
 
-# fastavro recurses in C, with no bound, into nested data: deeper than this is refused whatever the
-# limits say (it crashes the interpreter somewhere below 200 000 levels).
-_HARD_DEPTH = 1000
+# fastavro recurses in C, with no bound, into nested data (200 000 levels crash the interpreter), and
+# the walk below recurses in Python: deeper than this is refused whatever the limits say.
+_HARD_DEPTH = 200
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -433,6 +433,8 @@ def decode_event(
         end = _Walk(datum, limits).event(limits.max_attribute_count)
     except _Malformed as exc:
         raise MalformedMessageError(f"Avro event is not a datum of its schema: {exc}") from None
+    except RecursionError:  # only when called with little stack left: the walk is bounded at _HARD_DEPTH
+        raise MalformedMessageError("Avro event is nested too deeply to read here") from None
     if end != len(datum):
         raise MalformedMessageError(f"Avro event has {len(datum) - end} bytes after its datum")
     record = _read(_PARSED, datum, "Avro event")
