@@ -140,8 +140,9 @@ def encode_event(event: CloudEvent) -> bytes:
     >>> encode_event(CloudEvent(id="1", source="/s", type="t"))[:13]
     b'\\xa4kspecversion'
     """
+    document = to_document(event)
     try:
-        return cbor2.dumps(to_document(event), default=_write_item)
+        return cbor2.dumps(document, default=_write_item)
     except UnicodeEncodeError as exc:
         raise EncodeError(
             f"data holds a string with a lone surrogate ({exc.object[exc.start : exc.end]!r}), which is not valid "

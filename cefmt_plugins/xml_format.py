@@ -13,7 +13,8 @@ the XML text of that element, with ``application/xml`` when no ``datacontenttype
 never written as ``xs:any``, because a parsed element does not give back the text it was written
 from. A batch is a ``<batch>`` of ``<event>`` elements (section 5).
 
-XML 1.0 cannot hold the control characters U+0000-U+0008, U+000B, U+000C, U+000E-U+001F, nor
+An attribute whose name starts with a digit (``[a-z0-9]+`` allows one) has no XML element name and
+is refused. XML 1.0 cannot hold the control characters U+0000-U+0008, U+000B, U+000C, U+000E-U+001F, nor
 U+FFFE and U+FFFF, even as character references: text data holding one is refused
 (:class:`cefmt.EncodeError`) rather than changed. Carriage returns are written as ``&#13;`` so that
 no parser turns them into line feeds.
@@ -84,7 +85,9 @@ BATCH_MEDIA_TYPE = "application/cloudevents-batch+xml"
 NAMESPACE = "http://cloudevents.io/xmlformat/V1"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _XSI_TYPE = f"{{{_XSI}}}type"
-_DECLARATIONS = f'xmlns="{NAMESPACE}" xmlns:ce="{NAMESPACE}" xmlns:xsi="{_XSI}" xmlns:xs="http://www.w3.org/2001/XMLSchema"'
+_DECLARATIONS = (
+    f'xmlns="{NAMESPACE}" xmlns:ce="{NAMESPACE}" xmlns:xsi="{_XSI}" xmlns:xs="http://www.w3.org/2001/XMLSchema"'
+)
 _PREAMBLE = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 # The CloudEvents type of each xsi:type designator (section 2), by local name.
@@ -129,6 +132,12 @@ def _event_element(event: CloudEvent, declarations: str) -> str:
     for name, value in typed_attributes(event).items():
         if name == "specversion":
             continue
+        if name[0].isdigit():
+            raise EncodeError(
+                f"attribute {name!r} starts with a digit, and an XML element name cannot (section 2 names the "
+                "element after the attribute)",
+                codec="xml",
+            )
         text = value if type(value) is str else canonical_string(value)
         typed = f' xsi:type="{_designator(value)}"' if name in extensions else ""
         parts.append(f"<{name}{typed}>{_text(text, f'attribute {name!r}')}</{name}>")

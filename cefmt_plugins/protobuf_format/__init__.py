@@ -221,6 +221,8 @@ def _serialize(message: Any) -> bytes:
 def _filled(event: CloudEvent, target: Any) -> None:
     try:
         _fill(target, event)
+    except EncodeError:
+        raise
     except UnicodeEncodeError as exc:
         raise EncodeError(
             f"data holds a string with a lone surrogate ({exc.object[exc.start : exc.end]!r}), which is not valid "
@@ -336,9 +338,7 @@ def _type_url_schema(type_url: str) -> str:
     return type_url if ":" in type_url.partition("/")[0] else f"https://{type_url}"
 
 
-def _to_event(
-    message: Any, where: str, extension_types: Mapping[str, type] | None, limits: Limits
-) -> CloudEvent:
+def _to_event(message: Any, where: str, extension_types: Mapping[str, type] | None, limits: Limits) -> CloudEvent:
     members: dict[str, Any] = {
         "specversion": message.spec_version or None, "id": message.id or None,
         "source": message.source or None, "type": message.type or None,
