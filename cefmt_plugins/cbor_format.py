@@ -29,7 +29,6 @@ True
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -356,8 +355,11 @@ def _load(raw: bytes, what: str) -> Any:
             allow_duplicate_keys=False, strict_hashable_types=True,
         )  # fmt: skip
     except cbor2.CBORDecodeError as exc:
-        cause = exc.__cause__ if isinstance(exc.__cause__, UnicodeDecodeError) else exc
-        raise MalformedMessageError(f"CBOR {what} cannot be read: {cause}") from exc
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            raise MalformedMessageError(
+                f"CBOR {what} holds text that is not valid UTF-8: {exc.__cause__.reason}"
+            ) from exc
+        raise MalformedMessageError(f"CBOR {what} cannot be read: {exc}") from exc
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise MalformedMessageError(f"CBOR {what} cannot be read: {exc}") from exc
 

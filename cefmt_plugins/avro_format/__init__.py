@@ -296,7 +296,7 @@ def _walk_compact(raw: bytes, limits: Limits) -> None:
     pos = 0
     for _ in range(3):  # id, source, type
         pos = _skip_bytes(raw, pos)
-    attributes = 3
+    attributes = 4  # and specversion, which the compact format implies
     for kind in ("string", "string", "string", "long"):  # datacontenttype, dataschema, subject, time
         branch, pos = _long(raw, pos)
         if branch == 1:
@@ -458,6 +458,14 @@ def _micros(value: datetime, name: str) -> datetime:
             "microseconds (timestamp-micros); round the Timestamp first, or use another format",
             codec="avro-compact",
         )
+    try:
+        value.astimezone(timezone.utc)
+    except OverflowError:
+        raise EncodeError(
+            f"attribute {name!r}: {value.isoformat()} is, in UTC, outside years 1 to 9999, which a reader of "
+            "timestamp-micros cannot hold",
+            codec="avro-compact",
+        ) from None
     return value
 
 

@@ -35,7 +35,8 @@ from importlib import resources
 from typing import Any, TypeVar
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf.message import DecodeError, EncodeError as ProtobufEncodeError, Message
+from google.protobuf.message import DecodeError, Message
+from google.protobuf.message import EncodeError as ProtobufEncodeError
 
 from cefmt import (
     DEFAULT_LIMITS,
@@ -137,13 +138,17 @@ _EPOCH = datetime(1970, 1, 1)
 _MIN_SECONDS, _MAX_SECONDS = -62135596800, 253402300799
 
 
-def _set_timestamp(target: Any, value: datetime) -> None:
+def _set_timestamp(target: Any, value: datetime, name: str) -> None:
     offset = value.utcoffset() or timedelta(0)
     naive = datetime(value.year, value.month, value.day, value.hour, value.minute, value.second)
     delta = (naive - _EPOCH) - offset
     seconds = delta.days * 86400 + delta.seconds
     if not _MIN_SECONDS <= seconds <= _MAX_SECONDS:
-        raise EncodeError(f"the Timestamp {value} is outside google.protobuf.Timestamp's range", codec="protobuf")
+        raise EncodeError(
+            f"attribute {name!r}: {value.isoformat()} is, in UTC, outside google.protobuf.Timestamp's range "
+            "(years 1 to 9999)",
+            codec="protobuf",
+        )
     target.seconds = seconds
     target.nanos = value.microsecond * 1000 + (value.nanosecond if isinstance(value, Timestamp) else 0)
 
@@ -193,7 +198,7 @@ def _fill(target: Any, event: CloudEvent) -> None:
         elif kind is bytes:
             slot.ce_bytes = value
         else:  # a Timestamp
-            _set_timestamp(slot.ce_timestamp, value)
+            _set_timestamp(slot.ce_timestamp, value, name)
     data = plain_data(event)
     if data is None:
         return

@@ -92,9 +92,21 @@ def _timestamps(event: CloudEvent) -> list[Timestamp]:
     return found if event.time is None else [event.time, *found]
 
 
+def outside_utc_years(event: CloudEvent) -> bool:
+    """Formats whose Timestamp is an instant (Protobuf, Avro compact) refuse one that is outside years 1
+    to 9999 in UTC (``0001-01-01T00:00:00+00:01``, say), which neither they nor Python can hold."""
+    for value in _timestamps(event):
+        try:
+            value.astimezone(timezone.utc)
+        except OverflowError:
+            return True
+    return False
+
+
 def has_nanoseconds(event: CloudEvent) -> bool:
-    """Avro compact keeps microseconds (timestamp-micros): it refuses a Timestamp with nanoseconds."""
-    return any(value.nanosecond for value in _timestamps(event))
+    """Avro compact keeps microseconds (timestamp-micros): it refuses a Timestamp with nanoseconds, and
+    one outside the UTC years."""
+    return any(value.nanosecond for value in _timestamps(event)) or outside_utc_years(event)
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -111,7 +123,11 @@ def xml_cannot_hold(event: CloudEvent) -> bool:
 
 
 #: What each format refuses by design, by format name (alone, or inside a binding's structured mode).
-REFUSES: dict[str, Callable[[CloudEvent], bool]] = {"avro-compact": has_nanoseconds, "xml": xml_cannot_hold}
+REFUSES: dict[str, Callable[[CloudEvent], bool]] = {
+    "avro-compact": has_nanoseconds,
+    "protobuf": outside_utc_years,
+    "xml": xml_cannot_hold,
+}
 
 
 def refused(case: Case, value: Any) -> bool:
