@@ -169,10 +169,17 @@ def _utf8(document: str) -> bytes:
 def encode_event(event: CloudEvent) -> bytes:
     """One event as an XML document (UTF-8, with the XML declaration).
 
-    >>> print(encode_event(CloudEvent(id="1", source="/s", type="t", data="hi", datacontenttype="text/plain",
-    ...                               flag=True)).decode())
+    >>> raw = encode_event(CloudEvent(id="1", source="/s", type="t", data="hi", datacontenttype="text/plain", n=3))
+    >>> print(raw.decode().replace("><", ">\\n<"))
     <?xml version="1.0" encoding="UTF-8"?>
-    <event xmlns="http://cloudevents.io/xmlformat/V1" xmlns:ce="http://cloudevents.io/xmlformat/V1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xs="http://www.w3.org/2001/XMLSchema" specversion="1.0"><id>1</id><source>/s</source><type>t</type><datacontenttype>text/plain</datacontenttype><flag xsi:type="ce:boolean">true</flag><data xsi:type="xs:string">hi</data></event>
+    <event xmlns="http://cloudevents.io/xmlformat/V1" ... specversion="1.0">
+    <id>1</id>
+    <source>/s</source>
+    <type>t</type>
+    <datacontenttype>text/plain</datacontenttype>
+    <n xsi:type="ce:integer">3</n>
+    <data xsi:type="xs:string">hi</data>
+    </event>
     """
     return _utf8(_PREAMBLE + _event_element(event, _DECLARATIONS + " "))
 

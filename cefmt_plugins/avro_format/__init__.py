@@ -438,7 +438,7 @@ def decode_event(
     if end != len(datum):
         raise MalformedMessageError(f"Avro event has {len(datum) - end} bytes after its datum")
     record = _read(_PARSED, datum, "Avro event")
-    members = {name: value for name, value in record["attribute"].items()}
+    members = dict(record["attribute"])
     data = record["data"]
     content_type = members.get("datacontenttype")
     if type(data) is str and _is_json(content_type if type(content_type) is str else None):

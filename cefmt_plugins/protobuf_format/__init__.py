@@ -285,7 +285,7 @@ def _varint(raw: bytes, pos: int, end: int) -> tuple[int, int]:
     raise _Malformed(f"the varint at byte {pos} is cut off or too long")
 
 
-def _count_field(raw: bytes, start: int, end: int, number: int, limit: int, what: str) -> list[tuple[int, int]]:
+def _count_field(raw: bytes, start: int, end: int, number: int, *, limit: int, what: str) -> list[tuple[int, int]]:
     """The spans of every length-delimited field ``number`` of the message in ``raw[start:end]``,
     refusing more than ``limit`` of them (as ``what``) before going on."""
     spans: list[tuple[int, int]] = []
@@ -315,7 +315,7 @@ def _count_field(raw: bytes, start: int, end: int, number: int, limit: int, what
 
 def _check_event(raw: bytes, start: int, end: int, limits: Limits) -> int:
     """Refuse an event with more attributes than the limit allows; the count of its attribute entries."""
-    return len(_count_field(raw, start, end, 5, limits.max_attribute_count - 4, "attribute count"))
+    return len(_count_field(raw, start, end, 5, limit=limits.max_attribute_count - 4, what="attribute count"))
 
 
 # -- decoding -----------------------------------------------------------------------------------------------
@@ -431,7 +431,7 @@ def decode_batch(
     """
     raw, limits = _bytes(raw, limits, "batch")
     try:
-        spans = _count_field(raw, 0, len(raw), 1, limits.max_batch_length, "batch length")
+        spans = _count_field(raw, 0, len(raw), 1, limit=limits.max_batch_length, what="batch length")
         values = 0
         for index, (start, end) in enumerate(spans):
             try:

@@ -193,11 +193,11 @@ def test_compact_refuses_nanoseconds_instead_of_rounding() -> None:
 
 def test_compact_is_spec_1_0_only() -> None:
     old = CloudEvent(specversion="0.3", id="1", source="/s", type="t")
-    with pytest.raises(cefmt.UnknownCodecError, match="1.0/avro-compact/structured"):
+    with pytest.raises(cefmt.UnknownCodecError, match=r"1\.0/avro-compact/structured"):
         encode(old, "avro-compact")
     from cefmt_plugins.avro_format import encode_compact
 
-    with pytest.raises(EncodeError, match="carries CloudEvents 1.0 only"):
+    with pytest.raises(EncodeError, match=r"carries CloudEvents 1\.0 only"):
         encode_compact(old)
 
 
