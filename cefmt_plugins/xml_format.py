@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
@@ -318,7 +319,7 @@ def _data(element: ET.Element, members: dict[str, Any], where: str, limits: Limi
         child = children[0]
         child.tail = None
         members.setdefault("datacontenttype", "application/xml")
-        return ET.tostring(child, encoding="unicode")
+        return _xml_text(child)
     if children:
         raise MalformedMessageError(f"{where}: {designator} data must not hold child elements")
     text = element.text or ""
@@ -332,6 +333,14 @@ def _data(element: ET.Element, members: dict[str, Any], where: str, limits: Limi
         return text
     raise MalformedMessageError(f"{where}: <data> has xsi:type {designator!r}; section 3 allows xs:base64Binary, "
                                 "xs:string and xs:any")  # fmt: skip
+
+
+def _xml_text(element: ET.Element) -> str:
+    """An element as XML text: its own namespace as the default one where every name has a namespace."""
+    if isinstance(element.tag, str) and element.tag.startswith("{"):
+        with contextlib.suppress(ValueError):  # a name without a namespace: prefixes, below
+            return ET.tostring(element, encoding="unicode", default_namespace=element.tag[1:].partition("}")[0])
+    return ET.tostring(element, encoding="unicode")
 
 
 def _to_event(
