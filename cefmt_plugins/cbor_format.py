@@ -29,6 +29,7 @@ True
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -406,22 +407,9 @@ def _check_json_value(value: Any, where: str, depth: int) -> None:
 def _data(raw: bytes, span: tuple[int, int, int], content_type: str | None, limits: Limits) -> tuple[Data, bool]:
     """The data item at ``span`` by section 3.1.2, and whether ``application/cbor`` is to be made explicit."""
     start, end, major = span
-    if content_type is None or is_cbor_media_type(content_type):
-        if major in (2, 3):
-            return _load(raw[start:end], "member 'data'"), content_type is None and major == 3
+    if (content_type is None or is_cbor_media_type(content_type)) and major not in (2, 3):
         return raw[start:end], content_type is None  # the CBOR data item, exactly as it was sent
-    value = _load(raw[start:end], "member 'data'")
-    if type(value) is str and _is_json(content_type):
-        return load_json(value, "member 'data'", limits=limits), False
-    if type(value) in (str, bytes):
-        return value, False
-    if _is_json(content_type):  # a producer that wrote the JSON value as CBOR items
-        _check_json_value(value, "data", 0)
-        return value, False
-    raise MalformedMessageError(
-        f"member 'data': under datacontenttype {content_type!r} data must be a text or byte string, got "
-        f"{_MAJOR_NAMES[major]}"
-    )
+    return _data_value(_load(raw[start:end], "member 'data'"), content_type, limits)
 
 
 def decode_event(
@@ -444,6 +432,71 @@ def decode_event(
     raw = bytes(raw)
     if not raw:
         raise MalformedMessageError("an empty message is not a CBOR event")
+    members = _read_whole(raw, limits)
+    if members is None:  # read member by member, with every check made on the way
+        return _decode_by_members(raw, extension_types, limits)
+    data = members.pop("data", None)
+    if data is not None:
+        content_type = members.get("datacontenttype")
+        data, implied = _data_value(data, content_type if type(content_type) is str else None, limits)
+        if implied:
+            members["datacontenttype"] = "application/cbor"
+    for name, value in members.items():
+        members[name] = _attribute(name, value)
+    return event_from_members(members, data, extension_types=extension_types)
+
+
+def _read_whole(raw: bytes, limits: Limits) -> dict[str, Any] | None:
+    """The common case in one call to cbor2: a definite map with no more members than allowed, in a
+    message too small to hold more containers than allowed, whose data needs no byte span. Anything
+    else (and every error, to be reported exactly) is ``None``: read member by member."""
+    first = raw[0]
+    if not 0xA0 <= first <= 0xB9 or len(raw) > limits.max_container_count:
+        return None
+    if first > 0xB7 and _head(raw, 0)[2] > limits.max_attribute_count:  # a count in the next 1-2 bytes
+        return None
+    if first - 0xA0 > limits.max_attribute_count and first <= 0xB7:
+        return None
+    source = io.BytesIO(raw)
+    try:
+        # cbor2 counts the top-level map as depth 0 and tags as levels, as the walk does.
+        decoded = cbor2.CBORDecoder(
+            source, semantic_decoders=_SEMANTIC, tag_hook=_unknown_tag, max_depth=limits.max_nesting_depth - 1,
+            allow_duplicate_keys=False, strict_hashable_types=True,
+        ).decode()  # fmt: skip
+    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError, _Malformed):
+        return None
+    if source.tell() != len(raw) or type(decoded) is not dict:
+        return None
+    data = decoded.get("data")
+    if data is not None and type(data) not in (str, bytes):
+        content_type = decoded.get("datacontenttype")
+        if content_type is None or (type(content_type) is str and is_cbor_media_type(content_type)):
+            return None  # CBOR content: its exact bytes come from the walk
+    for name in decoded:
+        if type(name) is not str:
+            return None
+    return decoded
+
+
+def _data_value(value: Any, content_type: str | None, limits: Limits) -> tuple[Data, bool]:
+    """Data already built by cbor2 (a string, or anything under a JSON or other type), by section 3.1.2."""
+    if content_type is None or is_cbor_media_type(content_type):
+        return value, content_type is None and type(value) is str
+    if type(value) is str and _is_json(content_type):
+        return load_json(value, "member 'data'", limits=limits), False
+    if type(value) in (str, bytes):
+        return value, False
+    if _is_json(content_type):  # a producer that wrote the JSON value as CBOR items
+        _check_json_value(value, "data", 0)
+        return value, False
+    kind = "a map" if type(value) is dict else "an array" if type(value) is list else f"a {type(value).__name__}"
+    raise MalformedMessageError(
+        f"member 'data': under datacontenttype {content_type!r} data must be a text or byte string, got {kind}"
+    )
+
+
+def _decode_by_members(raw: bytes, extension_types: Mapping[str, type] | None, limits: Limits) -> CloudEvent:
     members: dict[str, Any] = {}
     data_span: tuple[int, int, int] | None = None
     for key_start, value_start, value_end, value_major in _members(raw, limits):

@@ -176,7 +176,8 @@ def _long(raw: bytes, pos: int) -> tuple[int, int]:
 
 
 def _skip_bytes(raw: bytes, pos: int) -> int:
-    length, pos = _long(raw, pos)
+    byte = raw[pos] if pos < len(raw) else 0x80
+    length, pos = ((byte >> 1) ^ -(byte & 1), pos + 1) if byte < 0x80 else _long(raw, pos)
     if length < 0 or pos + length > len(raw):
         raise _Malformed(f"a string or bytes of length {length} runs past the end of the datum")
     return pos + length
@@ -214,19 +215,44 @@ class _Walk:
 
     def event(self, max_attributes: int) -> int:
         """The whole datum: the attribute map, then ``data``; returns where it ends."""
-        pos, attributes = 0, 0
-        while True:
-            count, pos = self.blocks(pos)
-            if not count:
-                break
-            attributes += count
-            if attributes > max_attributes:
-                raise LimitExceededError("attribute count", attributes, max_attributes)
-            for _ in range(count):
-                pos = _skip_bytes(self.raw, pos)
-                branch, pos = _long(self.raw, pos)
-                pos = self.scalar(branch, ("null", "boolean", "int", "string", "bytes"), pos)
-        branch, pos = _long(self.raw, pos)
+        raw, pos, attributes = self.raw, 0, 0
+        try:
+            while True:
+                count, pos = self.blocks(pos)
+                if not count:
+                    break
+                attributes += count
+                if attributes > max_attributes:
+                    raise LimitExceededError("attribute count", attributes, max_attributes)
+                for _ in range(count):
+                    # The key, a union branch of ["null", "boolean", "int", "string", "bytes"] and its value,
+                    # with one-byte varints (nearly every length and branch) read inline.
+                    byte = raw[pos]
+                    length, pos = ((byte >> 1) ^ -(byte & 1), pos + 1) if byte < 0x80 else _long(raw, pos)
+                    if length < 0:
+                        raise _Malformed(f"a key of length {length} at byte {pos}")
+                    pos += length
+                    branch = raw[pos]
+                    pos += 1
+                    if branch in (6, 8):
+                        byte = raw[pos]
+                        length, pos = ((byte >> 1) ^ -(byte & 1), pos + 1) if byte < 0x80 else _long(raw, pos)
+                        if length < 0:
+                            raise _Malformed(f"a value of length {length} at byte {pos}")
+                        pos += length
+                    elif branch == 4:
+                        pos = _long(raw, pos)[1]
+                    elif branch == 2:
+                        pos += 1
+                    elif branch != 0:
+                        raise _Malformed(
+                            f"union branch {(branch >> 1) ^ -(branch & 1)} at byte {pos - 1} does not exist"
+                        )
+                    if pos > len(raw):
+                        raise _Malformed("an attribute runs past the end of the datum")
+        except IndexError:
+            raise _Malformed("the datum ends inside its attribute map") from None
+        branch, pos = _long(raw, pos)
         # data: bytes, null, boolean, map of [null, boolean, record, double, string], array of record, double, string
         if branch == 3:
             return self.map(pos, 2, ("null", "boolean", "record", "double", "string"))

@@ -291,7 +291,8 @@ def _count_field(raw: bytes, start: int, end: int, number: int, *, limit: int, w
     spans: list[tuple[int, int]] = []
     pos = start
     while pos < end:
-        key, pos = _varint(raw, pos, end)
+        key = raw[pos]  # one-byte keys and lengths (nearly all of them) are read inline
+        key, pos = (key, pos + 1) if key < 0x80 else _varint(raw, pos, end)
         wire = key & 7
         if wire == 0:
             _, pos = _varint(raw, pos, end)
@@ -300,7 +301,8 @@ def _count_field(raw: bytes, start: int, end: int, number: int, *, limit: int, w
         elif wire == 5:
             pos += 4
         elif wire == 2:
-            length, pos = _varint(raw, pos, end)
+            length = raw[pos] if pos < end else 0x80
+            length, pos = (length, pos + 1) if length < 0x80 else _varint(raw, pos, end)
             if key >> 3 == number:
                 spans.append((pos, pos + length))
                 if len(spans) > limit:
