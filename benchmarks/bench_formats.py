@@ -151,7 +151,8 @@ def measure(name: str, repeat: int, minimum: float) -> list[tuple[str, float, fl
     theirs_write = _time(library_write, repeat, minimum)
     ours_read = _time(lambda: cefmt.decode(raw, name).data, repeat, minimum)
     theirs_read = _time(library_read, repeat, minimum)
-    return [(f"{name} encode", ours_write, theirs_write, len(raw)), (f"{name} decode", ours_read, theirs_read, len(raw))]
+    size = len(raw)
+    return [(f"{name} encode", ours_write, theirs_write, size), (f"{name} decode", ours_read, theirs_read, size)]
 
 
 def main() -> None:
