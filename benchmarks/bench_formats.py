@@ -3,6 +3,7 @@
     python benchmarks/bench_formats.py            # every format, about a minute
     python benchmarks/bench_formats.py --quick    # a smoke run
     python benchmarks/bench_formats.py --formats cbor,avro
+    python benchmarks/bench_formats.py --docs     # ... and write each format's rows into docs/formats/NAME.md
 
 For each format, one event (the attributes of a typical event, four typed extensions, a small JSON
 object as data) is encoded and decoded by cefmt (``cefmt.encode(event, NAME)``, ``cefmt.decode(raw,
@@ -19,20 +20,21 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import platform
 import statistics
-import sys
 import timeit
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from datetime import date
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import cefmt
 from cefmt import CloudEvent, Timestamp
+
+ROOT = Path(__file__).resolve().parents[1]
 
 EVENT = CloudEvent(
     {
@@ -160,17 +162,33 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short batches, three repeats")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--formats", default=",".join(RAW), help="comma-separated formats")
+    parser.add_argument("--docs", action="store_true", help="write the rows into docs/formats/NAME.md")
     args = parser.parse_args()
     repeat, minimum = (3, 0.005) if args.quick else (args.repeat, 0.05)
     versions = ", ".join(f"{dist} {metadata.version(dist)}" for dist in ("cbor2", "fastavro", "protobuf", "defusedxml"))
-    print(f"Python {platform.python_version()}, {platform.machine()}; {versions}; median of {repeat} batches")
+    where = f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores; {versions}"
+    print(f"{where}; median of {repeat} batches")
     print()
-    print("| task | bytes | cefmt | field library alone | cefmt / library |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    header = "| task | bytes | cefmt | field library alone | cefmt / library |\n| --- | ---: | ---: | ---: | ---: |"
+    print(header)
     for name in args.formats.split(","):
-        for task, ours, theirs, size in measure(name, repeat, minimum):
-            print(f"| {task} ({LIBRARY[name]}) | {size} | {ours * 1e6:,.1f} µs | {theirs * 1e6:,.1f} µs | "
-                  f"{ours / theirs:.2f}x |")  # fmt: skip
+        rows = [
+            f"| {task} ({LIBRARY[name]}) | {size} | {ours * 1e6:,.1f} µs | {theirs * 1e6:,.1f} µs | "
+            f"{ours / theirs:.2f}x |"
+            for task, ours, theirs, size in measure(name, repeat, minimum)
+        ]
+        print("\n".join(rows), flush=True)
+        if args.docs:
+            _write_docs(name, f"Measured {date.today()} ({where}):\n\n{header}\n" + "\n".join(rows))
+
+
+def _write_docs(name: str, text: str) -> None:
+    page = ROOT / "docs" / "formats" / f"{name}.md"
+    content = page.read_text(encoding="utf-8")
+    start, end = f"<!-- bench-{name} -->", f"<!-- /bench-{name} -->"
+    before, _, rest = content.partition(start)
+    _, _, after = rest.partition(end)
+    page.write_text(f"{before}{start}\n{text}\n{end}{after}", encoding="utf-8")
 
 
 if __name__ == "__main__":
