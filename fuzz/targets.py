@@ -28,8 +28,12 @@ if __name__ == "__main__":
         import cefmt
         import cefmt.codec
         import cefmt.http
+        import cefmt_plugins.avro_format
+        import cefmt_plugins.cbor_format
         import cefmt_plugins.kafka
-        import cefmt_plugins.msgpack_format  # noqa: F401
+        import cefmt_plugins.msgpack_format
+        import cefmt_plugins.protobuf_format
+        import cefmt_plugins.xml_format  # noqa: F401
 else:
     import cefmt
     import cefmt.codec

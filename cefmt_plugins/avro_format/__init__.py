@@ -295,7 +295,9 @@ class _Walk:
 
     def record(self, pos: int, depth: int) -> int:
         # AvroCloudEventData: one field, "value", a map of [null, boolean, map of record, array of record,
-        # double, string]. The record and its map are one level, as the JSON object they stand for.
+        # double, string]. The record and its map are one level, as the JSON object they stand for, but
+        # two containers: fastavro builds a dict for each.
+        self.containers += 1
         return self.map(pos, depth, ("null", "boolean", "map", "array", "double", "string"))
 
     def value(self, pos: int, depth: int, kinds: tuple[str, ...]) -> int:
