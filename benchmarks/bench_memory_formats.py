@@ -52,7 +52,9 @@ def _cbor_json_strings(size: int) -> bytes:
 
 def _cbor_maps(size: int) -> bytes:
     scalars = max(0, (size - _CONTAINERS) // 3)
-    return _cbor_event(b"\x9a" + (_CONTAINERS + scalars).to_bytes(4, "big") + b"\xa0" * _CONTAINERS + b"\x62ab" * scalars)
+    return _cbor_event(
+        b"\x9a" + (_CONTAINERS + scalars).to_bytes(4, "big") + b"\xa0" * _CONTAINERS + b"\x62ab" * scalars
+    )
 
 
 def _avro_event(data: object, content_type: str | None = None) -> bytes:
@@ -116,7 +118,18 @@ def _xml_json(size: int) -> bytes:
 
 def _xml_elements(size: int) -> bytes:
     text = "ab" * max(0, (size - 4 * _CONTAINERS) // 2)
-    return (_XML_HEAD + '<data xsi:type="xs:any"><d>' + "<a/>" * (_CONTAINERS - 10) + text + "</d></data></event>").encode()
+    return (
+        _XML_HEAD + '<data xsi:type="xs:any"><d>' + "<a/>" * (_CONTAINERS - 10) + text + "</d></data></event>"
+    ).encode()
+
+
+def _compact_json(size: int) -> bytes:
+    from cefmt import CloudEvent, encode
+
+    raw: bytes = encode(CloudEvent(_REQUIRED, b"1", datacontenttype="application/json"), "avro-compact")
+    body = _json_text("-9", size).encode()
+    zigzag = _varint(len(body) << 1)
+    return raw[:-3] + b"\x00" + zigzag + body  # data: union branch 0 (bytes), then the body
 
 
 #: name -> (format, builder of a message of about ``size`` bytes)
@@ -124,27 +137,21 @@ CASES: dict[str, tuple[str, Callable[[int], bytes]]] = {
     "cbor: JSON data as CBOR ints (-17)": ("cbor", _cbor_json_ints),
     "cbor: JSON data as CBOR two-letter strings": ("cbor", _cbor_json_strings),
     "cbor: 99k empty maps + strings as JSON data": ("cbor", _cbor_maps),
-    "cbor: CBOR data item of ints (kept as bytes)": ("cbor", lambda size: _cbor_event(_cbor_array(b"\x38\x10", size // 2), None)),
+    "cbor: CBOR data item of ints (kept as bytes)": (
+        "cbor",
+        lambda size: _cbor_event(_cbor_array(b"\x38\x10", size // 2), None),
+    ),
     "cbor: 4M empty arrays (refused)": ("cbor", lambda size: _cbor_event(_cbor_array(b"\x80", 4_000_000))),
     "avro: JSON text of -9": ("avro", lambda size: _avro_event(_json_text("-9", size), "application/json")),
     "avro: data map of distinct keys": ("avro", _avro_map),
     "avro: 49k empty records": ("avro", _avro_records),
-    "avro-compact: JSON bytes of -9": ("avro-compact", lambda size: _compact_json(size)),
+    "avro-compact: JSON bytes of -9": ("avro-compact", _compact_json),
     "protobuf: JSON text of -9": ("protobuf", _protobuf_json),
     "protobuf: batch of 10k minimal events": ("protobuf", _protobuf_batch),
     "xml: JSON text of -9": ("xml", _xml_json),
     "xml: 99k empty elements + text": ("xml", _xml_elements),
     "xml: 2M empty elements (refused)": ("xml", lambda size: (_XML_HEAD + "<a/>" * 2_000_000 + "</event>").encode()),
 }
-
-
-def _compact_json(size: int) -> bytes:
-    from cefmt import CloudEvent, encode
-
-    raw: bytes = encode(CloudEvent(_REQUIRED, b"x", datacontenttype="application/json"), "avro-compact")
-    body = _json_text("-9", size).encode()
-    zigzag = _varint(len(body) << 1)
-    return raw[:-3] + b"\x00" + zigzag + body  # data: union branch 0 (bytes), then the body
 
 
 def measure(name: str, path: Path) -> dict[str, object]:

@@ -453,9 +453,12 @@ def _read_whole(raw: bytes, limits: Limits) -> dict[str, Any] | None:
     first = raw[0]
     if not 0xA0 <= first <= 0xB9 or len(raw) > limits.max_container_count:
         return None
-    if first > 0xB7 and _head(raw, 0)[2] > limits.max_attribute_count:  # a count in the next 1-2 bytes
-        return None
-    if first - 0xA0 > limits.max_attribute_count and first <= 0xB7:
+    if first > 0xB7:  # the count is in the next one or two bytes
+        if len(raw) < (2 if first == 0xB8 else 3) or int.from_bytes(raw[1 : first - 0xB6], "big") > (
+            limits.max_attribute_count
+        ):
+            return None
+    elif first - 0xA0 > limits.max_attribute_count:
         return None
     source = io.BytesIO(raw)
     try:

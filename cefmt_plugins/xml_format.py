@@ -204,6 +204,12 @@ def _is_json(content_type: str | None) -> bool:
 # -- parsing ------------------------------------------------------------------------------------------------
 
 
+# The encodings expat reads itself. A document naming another would have the parser look that name up
+# among Python's codecs: what a message says does not choose code, so it is refused.
+_ENCODINGS = {b"utf-8", b"utf8", b"utf-16", b"iso-8859-1", b"latin-1", b"us-ascii", b"ascii"}
+_DECLARED_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+
+
 class _Limited(ET.TreeBuilder):
     """A tree builder that counts elements and nesting as the parser reports them, and stops the parse
     (by raising) as soon as one passes its limit: nothing past it is built."""
@@ -241,6 +247,12 @@ def _parse(raw: Any, limits: Limits | None, what: str) -> tuple[ET.Element, Limi
             raw = raw.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise MalformedMessageError(f"XML {what} holds a lone surrogate, which is not valid Unicode") from exc
+    declared = _DECLARED_ENCODING.match(bytes(raw[:256]))
+    if declared is not None and declared.group(1).lower() not in _ENCODINGS:
+        raise MalformedMessageError(
+            f"XML {what} declares the encoding {declared.group(1)[:40].decode('ascii')!r}; read are "
+            f"{b', '.join(sorted(_ENCODINGS)).decode()}"
+        )
     parser = defusedxml.ElementTree.DefusedXMLParser(
         target=_Limited(limits), forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
@@ -251,6 +263,8 @@ def _parse(raw: Any, limits: Limits | None, what: str) -> tuple[ET.Element, Limi
         raise MalformedMessageError(f"XML {what} is refused: {type(exc).__name__} ({exc})") from exc
     except ET.ParseError as exc:
         raise MalformedMessageError(f"XML {what} is not well-formed XML: {exc}") from exc
+    except (LookupError, UnicodeError) as exc:  # an encoding the parser cannot read after all
+        raise MalformedMessageError(f"XML {what} cannot be decoded: {exc}") from exc
     if not isinstance(root, ET.Element):
         raise MalformedMessageError(f"XML {what} has no element")
     return root, limits

@@ -376,13 +376,15 @@ def _write(parsed: Any, record: dict[str, Any], name: str) -> bytes:
 def _read(parsed: Any, datum: bytes, what: str) -> dict[str, Any]:
     source = io.BytesIO(datum)
     try:
-        record: dict[str, Any] = fastavro.schemaless_reader(source, parsed, None)
+        record: Any = fastavro.schemaless_reader(source, parsed, None)
     except UnicodeDecodeError as exc:
         raise MalformedMessageError(f"{what} holds a string that is not valid UTF-8: {exc.reason}") from exc
     except (EOFError, ValueError, TypeError, OverflowError, IndexError, KeyError, struct.error) as exc:
         raise MalformedMessageError(f"{what} is not a datum of its schema: {type(exc).__name__}: {exc}") from exc
     if source.tell() != len(datum):
         raise MalformedMessageError(f"{what} has {len(datum) - source.tell()} bytes after its datum")
+    if type(record) is not dict:  # the schemas' top level is a record: this is for the type checker
+        raise MalformedMessageError(f"{what} is not a record")
     return record
 
 
@@ -409,7 +411,7 @@ def to_record(event: CloudEvent) -> dict[str, Any]:
     """The event as the record :func:`encode_event` writes with the ``cloudevents.avsc`` schema."""
     attributes: dict[str, Any] = typed_attributes(event)
     for name, value in attributes.items():
-        if isinstance(value, datetime):  # section 2.1: Timestamp is an RFC 3339 string
+        if isinstance(value, Timestamp):  # section 2.1: Timestamp is an RFC 3339 string
             attributes[name] = canonical_string(value)
     data = plain_data(event)
     if data is not None and type(data) is not bytes and (type(data) is not str or _is_json(event.datacontenttype)):
@@ -509,6 +511,16 @@ def to_compact_record(event: CloudEvent) -> dict[str, Any]:
     for name, value in event.extensions.items():
         extensions[name] = _micros(value, name) if isinstance(value, datetime) else value
     data = plain_data(event)
+    if type(data) is bytes and data and _is_json(event.datacontenttype):
+        # The receiver parses a JSON body, as in binary mode: bytes that are not JSON would not come back.
+        try:
+            load_json(data, "data")
+        except MalformedMessageError as exc:
+            raise EncodeError(
+                f"data is bytes under the JSON datacontenttype {event.datacontenttype!r} but not JSON text ({exc}); "
+                "the compact format's reader parses it",
+                codec="avro-compact",
+            ) from exc
     return {
         "id": event.id, "source": event.source, "type": event.type,
         "datacontenttype": event.datacontenttype, "dataschema": event.dataschema, "subject": event.subject,

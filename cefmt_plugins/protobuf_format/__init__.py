@@ -91,7 +91,7 @@ _PROTO_FILE = "cloudevents.proto"
 
 def _compile() -> descriptor_pool.DescriptorPool:
     """Compile ``cloudevents.proto`` (and the well-known types it imports) with protoc into a new pool."""
-    from grpc_tools import protoc  # noqa: PLC0415 - only the compiling step needs it
+    from grpc_tools import protoc  # type: ignore[import-untyped]  # noqa: PLC0415 - only compiling needs it
 
     well_known = resources.files("grpc_tools") / "_proto"
     with (
@@ -198,7 +198,7 @@ def _fill(target: Any, event: CloudEvent) -> None:
         elif kind is bytes:
             slot.ce_bytes = value
         else:  # a Timestamp
-            _set_timestamp(slot.ce_timestamp, value, name)
+            _set_timestamp(slot.ce_timestamp, value, name)  # type: ignore[arg-type]
     data = plain_data(event)
     if data is None:
         return
@@ -364,10 +364,11 @@ def _to_event(message: Any, where: str, extension_types: Mapping[str, type] | No
     if kind == "binary_data":
         data = message.binary_data
     elif kind == "text_data":
-        data = message.text_data
+        text: str = message.text_data
+        data = text
         content_type = members.get("datacontenttype")
         if type(content_type) is str and _is_json(content_type):
-            data = load_json(data, f"{where} field 'text_data'", limits=limits)
+            data = load_json(text, f"{where} field 'text_data'", limits=limits)
     elif kind == "proto_data":
         data = message.proto_data.value
         members.setdefault("datacontenttype", "application/protobuf")
@@ -511,7 +512,7 @@ def message_of(event: CloudEvent, message_type: type[_M]) -> _M:
         raise MalformedMessageError(f"the event's dataschema {type_url!r} does not name the message type {expected}")
     if type(event.data) is not bytes:
         raise MalformedMessageError(f"the event's data is {type(event.data).__name__}, not a serialized message")
-    message = message_type()
+    message: _M = message_type()
     _parse(message, event.data, f"data of type {expected}")
     return message
 

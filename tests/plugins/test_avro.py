@@ -210,6 +210,14 @@ def test_compact_data_is_a_body_read_by_its_content_type(data: Any, content_type
     assert strict_equal(decode(encode(event, "avro-compact"), "avro-compact"), event)
 
 
+def test_compact_refuses_bytes_under_a_json_type_that_are_not_json() -> None:
+    # Found by fuzzing: the reader parses a JSON body, so such bytes would not come back.
+    with pytest.raises(EncodeError, match="not JSON text"):
+        encode(CloudEvent(REQUIRED, b"\x83", datacontenttype="application/json"), "avro-compact")
+    event = CloudEvent(REQUIRED, b'{"a":1}', datacontenttype="application/json")
+    assert decode(encode(event, "avro-compact"), "avro-compact").data == {"a": 1}  # as in binary mode
+
+
 def test_compact_with_confluent_framing() -> None:
     event = CloudEvent(REQUIRED, b"x")
     framed = encode(event, "avro-compact", schema_id=9)

@@ -154,6 +154,8 @@ def test_spec_0_3() -> None:
 _HOSTILE: list[tuple[bytes, str]] = [
     (b"", "empty"),
     (b"\x80", "must be a map"),
+    (b"\xb8", "not well-formed"),  # found by fuzzing: a map whose count is cut off
+    (b"\xb9\x00", "not well-formed"),
     (_doc()[:-2], "not well-formed"),
     (_doc() + b"\x00", "after its end"),
     (b"\xa1\x1c", "not well-formed"),  # additional information 28 is reserved

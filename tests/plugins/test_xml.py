@@ -202,6 +202,8 @@ _HOSTILE: list[tuple[bytes, str]] = [
     (_event(CORE + "<x" + ' a="v"' * 0 + ' big="' + "a" * 5_000_000 + '">v</x>'), ""),  # ignored XML attribute
     (_event(CORE + "<data>" + "A" * 5_000_000 + "</data>"), "no xsi:type"),
     (b"<event", "not well-formed"),
+    (b'<?xml version="1.0" encoding="ATF-8"?><event/>', "declares the encoding 'ATF-8'"),  # found by hypothesis
+    (b'<?xml version="1.0" encoding="utf-7"?><event/>', "declares the encoding"),
     (b"", "not well-formed|no element"),
     (b"\xff\xfe<\x00", "not well-formed"),
     (b"<other/>", "must be an <event>"),
