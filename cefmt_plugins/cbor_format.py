@@ -34,7 +34,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-import cbor2
+try:
+    import cbor2
+except ImportError as exc:  # the extra is not installed: say which one
+    raise ImportError(f"the CBOR format needs cbor2: pip install 'cefmt[cbor]' ({exc})") from exc
 
 from cefmt import (
     DEFAULT_LIMITS,

@@ -39,8 +39,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import defusedxml
-import defusedxml.ElementTree
+try:
+    import defusedxml
+    import defusedxml.ElementTree
+except ImportError as exc:  # the extra is not installed: say which one
+    raise ImportError(f"the XML format needs defusedxml: pip install 'cefmt[xml]' ({exc})") from exc
 
 from cefmt import (
     DEFAULT_LIMITS,

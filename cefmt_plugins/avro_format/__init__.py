@@ -50,8 +50,11 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
 
-import fastavro
-import fastavro.schema
+try:
+    import fastavro
+    import fastavro.schema
+except ImportError as exc:  # the extra is not installed: say which one
+    raise ImportError(f"the Avro formats need fastavro: pip install 'cefmt[avro]' ({exc})") from exc
 
 from cefmt import (
     DEFAULT_LIMITS,

@@ -34,9 +34,15 @@ from datetime import datetime, timedelta, timezone
 from importlib import resources
 from typing import Any, TypeVar
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf.message import DecodeError, Message
-from google.protobuf.message import EncodeError as ProtobufEncodeError
+try:
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    from google.protobuf.message import DecodeError, Message
+    from google.protobuf.message import EncodeError as ProtobufEncodeError
+    from grpc_tools import protoc  # type: ignore[import-untyped]
+except ImportError as exc:  # the extra is not installed: say which one
+    raise ImportError(
+        f"the Protobuf format needs protobuf and grpcio-tools: pip install 'cefmt[protobuf]' ({exc})"
+    ) from exc
 
 from cefmt import (
     DEFAULT_LIMITS,
@@ -91,8 +97,6 @@ _PROTO_FILE = "cloudevents.proto"
 
 def _compile() -> descriptor_pool.DescriptorPool:
     """Compile ``cloudevents.proto`` (and the well-known types it imports) with protoc into a new pool."""
-    from grpc_tools import protoc  # type: ignore[import-untyped]  # noqa: PLC0415 - only compiling needs it
-
     well_known = resources.files("grpc_tools") / "_proto"
     with (
         resources.as_file(resources.files(__name__) / _PROTO_FILE) as proto,
