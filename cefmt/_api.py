@@ -18,6 +18,8 @@ from ._errors import MalformedMessageError, UsageError
 from ._registry import CodecInfo, default_registry
 
 if TYPE_CHECKING:
+    from cattrs import Converter
+
     from cefmt_plugins.kafka import KafkaMessage, KeyMapper
 
     from ._event import CloudEvent
@@ -55,14 +57,26 @@ if TYPE_CHECKING:
     # -- encode ------------------------------------------------------------------------------------------
 
     @overload
-    def encode(event: CloudEvent, transport: Literal["http"], mode: Literal["binary"]) -> HTTPMessage: ...
-    @overload
     def encode(
-        event: CloudEvent, transport: Literal["http"], mode: Literal["structured"] = ..., *, format: str = ...
+        event: CloudEvent, transport: Literal["http"], mode: Literal["binary"], *, converter: Converter | None = ...
     ) -> HTTPMessage: ...
     @overload
     def encode(
-        event: Iterable[CloudEvent], transport: Literal["http"], mode: Literal["batch"], *, format: str = ...
+        event: CloudEvent,
+        transport: Literal["http"],
+        mode: Literal["structured"] = ...,
+        *,
+        format: str = ...,
+        converter: Converter | None = ...,
+    ) -> HTTPMessage: ...
+    @overload
+    def encode(
+        event: Iterable[CloudEvent],
+        transport: Literal["http"],
+        mode: Literal["batch"],
+        *,
+        format: str = ...,
+        converter: Converter | None = ...,
     ) -> HTTPMessage: ...
     @overload
     def encode(
@@ -72,6 +86,7 @@ if TYPE_CHECKING:
         *,
         key: bytes | str | None = ...,
         key_mapper: KeyMapper | None = ...,
+        converter: Converter | None = ...,
     ) -> KafkaMessage: ...
     @overload
     def encode(
@@ -82,11 +97,14 @@ if TYPE_CHECKING:
         format: str = ...,
         key: bytes | str | None = ...,
         key_mapper: KeyMapper | None = ...,
+        converter: Converter | None = ...,
     ) -> KafkaMessage: ...
     @overload
-    def encode(event: CloudEvent, transport: Format, mode: Literal["structured"] = ...) -> bytes: ...
+    def encode(event: CloudEvent, transport: Format, mode: Literal["structured"] = ..., **options: Any) -> bytes: ...
     @overload
-    def encode(event: Iterable[CloudEvent], transport: BatchFormat, mode: Literal["batch"]) -> bytes: ...
+    def encode(
+        event: Iterable[CloudEvent], transport: BatchFormat, mode: Literal["batch"], **options: Any
+    ) -> bytes: ...
     @overload
     def encode(
         event: CloudEvent, transport: Binding, mode: Literal["binary", "structured"] = ..., **options: Any
@@ -116,6 +134,9 @@ if TYPE_CHECKING:
         specversion: str | None = ...,
         limits: Limits | None = ...,
         extension_types: Mapping[str, type] | None = ...,
+        data_type: Any = ...,
+        converter: Converter | None = ...,
+        other_types: Literal["keep", "refuse"] = ...,
     ) -> CloudEvent: ...
     @overload
     def decode(
@@ -126,6 +147,9 @@ if TYPE_CHECKING:
         specversion: str | None = ...,
         limits: Limits | None = ...,
         extension_types: Mapping[str, type] | None = ...,
+        data_type: Any = ...,
+        converter: Converter | None = ...,
+        other_types: Literal["keep", "refuse"] = ...,
     ) -> list[CloudEvent]: ...
     @overload
     def decode(
@@ -136,6 +160,9 @@ if TYPE_CHECKING:
         specversion: str | None = ...,
         limits: Limits | None = ...,
         extension_types: Mapping[str, type] | None = ...,
+        data_type: Any = ...,
+        converter: Converter | None = ...,
+        other_types: Literal["keep", "refuse"] = ...,
     ) -> CloudEvent | list[CloudEvent]: ...
     @overload
     def decode(
@@ -147,6 +174,9 @@ if TYPE_CHECKING:
         format: str | None = ...,
         limits: Limits | None = ...,
         extension_types: Mapping[str, type] | None = ...,
+        data_type: Any = ...,
+        converter: Converter | None = ...,
+        other_types: Literal["keep", "refuse"] = ...,
     ) -> CloudEvent: ...
     @overload
     def decode(
@@ -157,6 +187,10 @@ if TYPE_CHECKING:
         specversion: str | None = ...,
         limits: Limits | None = ...,
         extension_types: Mapping[str, type] | None = ...,
+        data_type: Any = ...,
+        converter: Converter | None = ...,
+        other_types: Literal["keep", "refuse"] = ...,
+        **options: Any,
     ) -> CloudEvent: ...
     @overload
     def decode(
@@ -167,6 +201,10 @@ if TYPE_CHECKING:
         specversion: str | None = ...,
         limits: Limits | None = ...,
         extension_types: Mapping[str, type] | None = ...,
+        data_type: Any = ...,
+        converter: Converter | None = ...,
+        other_types: Literal["keep", "refuse"] = ...,
+        **options: Any,
     ) -> list[CloudEvent]: ...
     @overload
     def decode(
@@ -177,6 +215,10 @@ if TYPE_CHECKING:
         specversion: str | None = ...,
         limits: Limits | None = ...,
         extension_types: Mapping[str, type] | None = ...,
+        data_type: Any = ...,
+        converter: Converter | None = ...,
+        other_types: Literal["keep", "refuse"] = ...,
+        **options: Any,
     ) -> CloudEvent | list[CloudEvent]: ...
     @overload
     def decode(
@@ -187,6 +229,10 @@ if TYPE_CHECKING:
         specversion: str | None = ...,
         limits: Limits | None = ...,
         extension_types: Mapping[str, type] | None = ...,
+        data_type: Any = ...,
+        converter: Converter | None = ...,
+        other_types: Literal["keep", "refuse"] = ...,
+        **options: Any,
     ) -> CloudEvent: ...
     @overload
     def decode(

@@ -126,7 +126,7 @@ def negotiate(offered: Iterable[str], *, registry: Registry | None = None) -> st
     With the websockets library: ``serve(handler, host, port, select_subprotocol=lambda connection,
     offered: negotiate(offered))``.
 
-    >>> negotiate(["cloudevents.avro", "chat", "cloudevents.json"])
+    >>> negotiate(["cloudevents.thrift", "chat", "cloudevents.json"])
     'cloudevents.json'
     """
     installed = set(subprotocols(registry))

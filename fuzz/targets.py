@@ -32,12 +32,16 @@ if __name__ == "__main__":
         import cefmt.http
         import cefmt.sql
         import cefmt_plugins.amqp
+        import cefmt_plugins.avro_format
+        import cefmt_plugins.cbor_format
         import cefmt_plugins.kafka
         import cefmt_plugins.mqtt
         import cefmt_plugins.msgpack_format
         import cefmt_plugins.nats
+        import cefmt_plugins.protobuf_format
         import cefmt_plugins.rabbitmq
-        import cefmt_plugins.websocket  # noqa: F401
+        import cefmt_plugins.websocket
+        import cefmt_plugins.xml_format  # noqa: F401
 else:
     import cefmt
     import cefmt.codec

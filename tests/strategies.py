@@ -110,18 +110,3 @@ def json_view(event: CloudEvent) -> CloudEvent:
         if not isinstance(value, (str, int))  # int covers bool
     }
     return event.evolve(**changed) if changed else event
-
-
-def strict_equal(left: Any, right: Any) -> bool:
-    """Equality that also compares types all the way down (``1``, ``1.0`` and ``True`` differ)."""
-    if isinstance(left, CloudEvent) and isinstance(right, CloudEvent):
-        return left == right and strict_equal(left.data, right.data)
-    if type(left) is not type(right):
-        return False
-    if isinstance(left, dict):
-        return left.keys() == right.keys() and all(strict_equal(left[k], right[k]) for k in left)
-    if isinstance(left, list):
-        return len(left) == len(right) and all(strict_equal(a, b) for a, b in zip(left, right, strict=False))
-    if isinstance(left, float) and left != left:
-        return right != right
-    return bool(left == right) and (not isinstance(left, float) or str(left) == str(right))

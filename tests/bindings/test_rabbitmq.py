@@ -30,7 +30,7 @@ from cefmt_plugins import rabbitmq
 from cefmt_plugins.rabbitmq import RabbitMQMessage
 from tests.brokers.fixtures import Broker
 from tests.hardening.cases import binary_view
-from tests.strategies import events, json_view, strict_equal
+from tests.strategies import events, json_view
 
 from .support import CALL_TIMEOUT, broker_events, event, types_of
 
@@ -44,9 +44,9 @@ def test_binary_round_trip(sent: CloudEvent) -> None:
     message = encode(sent, "rabbitmq", "binary")
     assert all(name.startswith("ce-") and type(value) is str for name, value in message.headers.items())
     assert message.content_type == sent.datacontenttype
-    assert strict_equal(decode(message, "rabbitmq"), binary_view(sent))
+    assert decode(message, "rabbitmq") == binary_view(sent)
     restored = decode(message, "rabbitmq", extension_types=types_of(sent))
-    assert strict_equal(restored, binary_view(sent).evolve(**sent.extensions))
+    assert restored == binary_view(sent).evolve(**sent.extensions)
 
 
 @_SETTINGS
@@ -54,7 +54,7 @@ def test_binary_round_trip(sent: CloudEvent) -> None:
 def test_structured_round_trip_in_any_format(sent: CloudEvent, format: str) -> None:
     message = encode(sent, "rabbitmq", "structured", format=format)
     assert (message.headers, message.content_type) == ({}, f"application/cloudevents+{format}")
-    assert strict_equal(decode(message, "rabbitmq"), json_view(sent) if format == "json" else sent)
+    assert decode(message, "rabbitmq") == json_view(sent) if format == "json" else sent
 
 
 def test_binary_headers_follow_the_spec_example() -> None:
@@ -225,7 +225,7 @@ def test_round_trip_through_rabbitmq_with_pika(rabbitmq_broker: Broker, rabbitmq
                 break
         channel.cancel()
     for (sent, mode, fmt, _), delivery in zip(cases, received, strict=True):
-        assert strict_equal(decode(delivery, "rabbitmq"), _expected(sent, mode, fmt))
+        assert decode(delivery, "rabbitmq") == _expected(sent, mode, fmt)
 
 
 async def _aio_pika_round_trip(url: str, queue_name: str, messages: list[RabbitMQMessage]) -> list[CloudEvent]:
@@ -260,4 +260,4 @@ def test_round_trip_through_rabbitmq_with_aio_pika(rabbitmq_broker: Broker, rabb
         )
     )
     for (sent, mode, fmt, _), got in zip(cases, decoded, strict=True):
-        assert strict_equal(got, _expected(sent, mode, fmt))
+        assert got == _expected(sent, mode, fmt)

@@ -21,7 +21,7 @@ CALL_TIMEOUT = 10
 
 #: The CloudEvents WebSockets binding names one subprotocol per event format.
 SERVER_SUBPROTOCOLS = [Subprotocol("cloudevents.json")]
-CLIENT_SUBPROTOCOLS = [Subprotocol("cloudevents.avro"), Subprotocol("cloudevents.json")]  # in order of preference
+CLIENT_SUBPROTOCOLS = [Subprotocol("cloudevents.thrift"), Subprotocol("cloudevents.json")]  # in order of preference
 TEXT_FRAME = '{"specversion":"1.0","id":"smoke-1","subject":"naïve/☃"}'
 
 

@@ -72,7 +72,7 @@ def test_binary_mode_with_extension_types_keeps_them(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--to", "avro"], b"--to avro: no codec registered for it; stream kinds here: "),
+        (["--to", "thrift"], b"--to thrift: no codec registered for it; stream kinds here: "),
         (["--to", "kafka", "--mode", "batch"], b"kafka has no batch mode"),
         (["--to", "msgpack", "--on-error", "dead-letter"], b"--on-error dead-letter needs --dead-letter FILE"),
         (["--to", "msgpack", "--extension-type", "x=float"], b"expected NAME=TYPE"),

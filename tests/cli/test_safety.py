@@ -236,7 +236,7 @@ def test_a_run_that_completes_appends_its_dead_letters(tmp_path: Path) -> None:
         (["inspect", "-", "--max-record-size", "-5"], b"--max-record-size: must be at least 1, got -5"),
         (["inspect", "-", "-n", "-1"], b"-n/--limit: must be at least 0, got -1"),
         (["convert", "-", "OUT", "--to", "http", "--mode", "structured", "--format", "nope", "--on-error", "skip"],
-         b"no event format 'nope' with a structured mode is registered; event formats here: json, msgpack"),
+         b"no event format 'nope' with a structured mode is registered; event formats here: avro, avro-compact, cbor, json"),
         (["convert", "-", "OUT", "--to", "http", "--mode", "batch", "--format", "kafka", "--on-error", "skip"],
          b"no event format 'kafka' with a batch mode"),
         (["convert", "-", "OUT", "--to", "http", "--mode", "sideways", "--on-error", "skip"],
