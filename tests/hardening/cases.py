@@ -8,7 +8,7 @@ codecs and for binary modes, and names the event format a binding's structured o
   empty body is no data;
 * the JSON format (alone or inside a binding) carries Binary and Timestamp extensions as canonical
   strings (``json_view``);
-* msgpack carries everything (``identity``);
+* msgpack, Arrow and Parquet carry everything (``identity``);
 * the AMQP binding's binary mode keeps AMQP types (``amqp_view``): only a Timestamp extension that an
   AMQP timestamp cannot hold exactly travels as its canonical string.
 
@@ -65,11 +65,15 @@ VIEWS: dict[tuple[str, str, str | None], View] = {
     ("json", "batch", None): json_view,
     ("msgpack", "structured", None): identity,
     ("msgpack", "batch", None): identity,
+    ("arrow", "batch", None): identity,
+    ("parquet", "batch", None): identity,
     ("http", "binary", None): binary_view,
     ("http", "structured", "json"): json_view,
     ("http", "structured", "msgpack"): identity,
     ("http", "batch", "json"): json_view,
     ("http", "batch", "msgpack"): identity,
+    ("http", "batch", "arrow"): identity,
+    ("http", "batch", "parquet"): identity,
     ("kafka", "binary", None): binary_view,
     ("kafka", "structured", "json"): json_view,
     ("kafka", "structured", "msgpack"): identity,
