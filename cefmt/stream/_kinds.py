@@ -157,7 +157,11 @@ def _check_format(name: str, mode: str) -> None:
     except UnknownCodecError:
         codec = None
     if codec is None or codec.media_type is None:
-        formats = [kind for kind in stream_kinds() if stream_kind(kind).framing not in ("messages", "array")]
+        formats = [
+            kind
+            for kind in stream_kinds()
+            if stream_kind(kind).framing not in ("messages", "array") and _has_mode(kind, mode)
+        ]
         raise CloudEventError(
             f"no event format {name!r} with a {mode} mode is registered; event formats here: {', '.join(formats)}"
         )

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import pyarrow as pa
 
-from cefmt import DEFAULT_LIMITS, EncodeError, LimitExceededError, Limits, MalformedMessageError
+from cefmt import DEFAULT_LIMITS, CloudEventError, EncodeError, LimitExceededError, Limits, MalformedMessageError
 
 __all__ = ["read_stream", "write_stream"]
 
@@ -134,6 +134,8 @@ def read_stream(raw: Any, *, limits: Limits | None = None) -> pa.Table:
         _scan(buffer, limits)
         table = pa.ipc.open_stream(buffer).read_all()
         table.validate(full=True)
-    except pa.ArrowException as exc:  # ArrowInvalid, ArrowIOError, ArrowNotImplementedError ...
+    except CloudEventError:
+        raise
+    except (pa.ArrowException, OSError, ValueError) as exc:  # ArrowInvalid, ArrowIOError (an OSError) ...
         raise MalformedMessageError(f"not a valid Arrow IPC stream: {exc}") from exc
     return table
