@@ -27,7 +27,7 @@ from cefmt import (
 from cefmt.codec import SPECS, body_to_data, event_from_members, load_json
 
 from ._columns import EPOCH_DAY
-from ._schema import CORE_STRINGS, DATA_KINDS, nanos_column, offset_column
+from ._schema import CORE_STRINGS, DATA_KINDS, TIMESTAMP, nanos_column, offset_column
 
 __all__ = ["Columns", "Group", "Row", "timestamp_of"]
 
@@ -114,6 +114,20 @@ def _micros(column: Any, name: str) -> tuple[list[int | None], list[int | None] 
     return ([v if v is None or scale == 1 else v * scale for v in values], None)
 
 
+def _map_values(column: Any) -> list[Any]:
+    """The ``extensions`` map as Python values, its timestamps as microseconds since the epoch."""
+    item = column.type.item_type
+    if any(pa.types.is_timestamp(field.type) for field in item):
+        micros = [pa.field(f.name, TIMESTAMP) if pa.types.is_timestamp(f.type) else f for f in item]
+        numbers = [pa.field(f.name, pa.int64()) if pa.types.is_timestamp(f.type) else f for f in item]
+        try:
+            column = column.cast(pa.map_(column.type.key_type, pa.struct(micros)))
+            column = column.cast(pa.map_(column.type.key_type, pa.struct(numbers)))
+        except pa.ArrowException as exc:
+            raise MalformedMessageError(f"column 'extensions' holds timestamps that cannot be read: {exc}") from exc
+    return column.to_pylist()  # type: ignore[no-any-return]
+
+
 def _integers(column: Any, name: str) -> list[int | None]:
     if not pa.types.is_integer(column.type):
         raise MalformedMessageError(f"column {name!r} must hold integers, not {column.type}")
@@ -171,7 +185,7 @@ class Columns:
         if extensions is not None:
             if not pa.types.is_map(extensions.type) or not pa.types.is_struct(extensions.type.item_type):
                 raise MalformedMessageError(f"column 'extensions' must be a map of structs, not {extensions.type}")
-            self.map = extensions.to_pylist()
+            self.map = _map_values(extensions)
         self.extensions: dict[str, list[Any]] = {}
         for name, column in columns.items():
             if not name or not set(name) <= _NAME_CHARS:
@@ -203,7 +217,9 @@ class Columns:
             value = values[row]
             if value is not None:
                 members[name] = value
-        spec = SPECS.get(members.get("specversion", "1.0"))
+        if "specversion" not in self.strings:  # a table from elsewhere, without the column: 1.0, as in code
+            members["specversion"] = "1.0"
+        spec = SPECS.get(members["specversion"]) if "specversion" in members else None
         if spec is not None and "dataschema" in members:
             members[spec.wire_name("dataschema")] = members.pop("dataschema")
         if self.time is not None:
