@@ -58,7 +58,7 @@ MAX_EXPANSION: Final = 64
 #: The most a row group of a file read as a stream may say it expands to.
 MAX_ROW_GROUP_BYTES: Final = 1 << 30
 #: The bytes of column data a stream reads at a time (rows per record batch follow from the row group).
-_BATCH_BYTES: Final = 16 << 20
+_BATCH_BYTES: Final = 4 << 20
 _COMPRESSION: Final = "zstd"
 
 
@@ -84,7 +84,7 @@ def encode_batch(events: Iterable[CloudEvent]) -> bytes:
 
 def _open(file: Any) -> pq.ParquetFile:
     try:
-        return pq.ParquetFile(file)
+        return pq.ParquetFile(file, buffer_size=1 << 20, pre_buffer=False)
     except (pa.ArrowException, OSError, ValueError, IndexError) as exc:
         raise MalformedMessageError(f"not a Parquet file: {exc}") from exc
 
