@@ -217,7 +217,7 @@ def _encoder(
             for row in range(batch.num_rows):
                 stage = "decode"
                 try:
-                    event = columns.event(row)
+                    event = columns.event(row, where="event")
                     stage = "encode"
                     rows.append(shape.from_message(cefmt.encode(event, shape.transport, mode, **options)))
                 except CloudEventError as exc:
@@ -294,7 +294,11 @@ def _encode(df: DataFrame, shape: _Shape, mode: str, keep: Sequence[str], option
     _check(df, ["id", "source", "type"], keep, shape.names)
     present = set(df.columns)
     events = df.sparkSession.createDataFrame([], EVENT_SCHEMA).schema
-    inputs = [F.col(f.name) if f.name in present else F.lit(None).cast(f.dataType).alias(f.name) for f in events]
+    defaults = {"specversion": F.lit("1.0")}  # as for an event made in code
+    inputs = [
+        F.col(f.name) if f.name in present else defaults.get(f.name, F.lit(None)).cast(f.dataType).alias(f.name)
+        for f in events
+    ]
     frame = df.select(*inputs, *[F.col(name) for name in keep if name not in EVENT_COLUMNS])
     schema = _spark_schema(frame, shape.ddl, keep, EVENT_SCHEMA)
     function = _encoder(shape, mode, options, keep, _arrow_schema(frame, schema))
@@ -330,8 +334,8 @@ def decode_kafka(
 def encode_kafka(
     df: DataFrame, *, mode: str = "binary", format: str = "json", keep: Sequence[str] = ()
 ) -> DataFrame:
-    """A DataFrame of events (the columns of :data:`EVENT_SCHEMA`; missing optional ones are null)
-    encoded as Kafka records: ``key``, ``value``, ``headers``, ready for Spark's Kafka sink.
+    """A DataFrame of events (the columns of :data:`EVENT_SCHEMA`; missing optional ones are null, and
+    ``specversion`` is ``1.0`` when there is no such column) encoded as Kafka records: ``key``, ``value``, ``headers``, ready for Spark's Kafka sink.
 
     ``mode`` is ``binary`` or ``structured`` (``format`` then names the event format). An event that
     cannot be encoded (or a row that is no valid event) is a row with ``error`` set and the event's

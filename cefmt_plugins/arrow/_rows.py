@@ -202,12 +202,15 @@ class Columns:
         limits: Limits | None = None,
         where: str | None = None,
     ) -> CloudEvent:
-        """The event of ``row`` (from 0); an error names the row (or ``where``). ``limits`` bound the
-        attribute count and the size of ``data`` (:data:`cefmt.DEFAULT_LIMITS` when ``None``)."""
+        """The event of ``row`` (from 0); an error names the row (or ``where``; ``"event"`` for nothing).
+        ``limits`` bound the attribute count and the size of ``data`` (:data:`cefmt.DEFAULT_LIMITS` when
+        ``None``)."""
         where = where or f"row {row}"
         try:
             members, data = self._members(row, limits if limits is not None else DEFAULT_LIMITS)
         except CloudEventError as exc:
+            if where == "event":  # the caller says where the row is
+                raise
             raise exc.at(where) from exc.__cause__
         return event_from_members(members, data, where=where, extension_types=extension_types, checked=True)
 
