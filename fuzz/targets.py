@@ -32,6 +32,8 @@ if __name__ == "__main__":
         import cefmt.http
         import cefmt.sql
         import cefmt_plugins.amqp
+        import cefmt_plugins.arrow
+        import cefmt_plugins.arrow.parquet
         import cefmt_plugins.kafka
         import cefmt_plugins.mqtt
         import cefmt_plugins.msgpack_format

@@ -142,6 +142,15 @@ class Columns:
     """
 
     def __init__(self, table: pa.Table | pa.RecordBatch) -> None:
+        try:
+            self._read(table)
+        except CloudEventError:
+            raise
+        except (pa.ArrowException, UnicodeDecodeError, ValueError, TypeError, OverflowError) as exc:
+            # A hostile schema: names or time zones that are not UTF-8, types no cast can read ...
+            raise MalformedMessageError(f"the table's columns cannot be read: {type(exc).__name__}: {exc}") from exc
+
+    def _read(self, table: pa.Table | pa.RecordBatch) -> None:
         self.length = table.num_rows
         names = table.schema.names
         if len(set(names)) != len(names):
@@ -212,6 +221,9 @@ class Columns:
             if where == "event":  # the caller says where the row is
                 raise
             raise exc.at(where) from exc.__cause__
+        except (TypeError, ValueError, OverflowError) as exc:  # a value of a type its column should not give
+            error = MalformedMessageError(f"a value cannot be read: {type(exc).__name__}: {exc}")
+            raise (error if where == "event" else error.at(where)) from exc
         return event_from_members(members, data, where=where, extension_types=extension_types, checked=True)
 
     def _members(self, row: int, limits: Limits) -> tuple[dict[str, Any], Data]:
