@@ -72,7 +72,7 @@ def stream_kind(name: str) -> StreamKind:
     ...), an event format (``json``, ``msgpack``, framed as its codec says), or ``json-array``.
 
     >>> stream_kind("json"), stream_kind("json-array").framing
-    (StreamKind(name='json', transport='json', framing='json', capture=None), 'array')
+    (StreamKind(name='json', transport='json', framing='json', capture=None, container=None), 'array')
     """
     kind = _kind_or_none(name)
     if kind is None:

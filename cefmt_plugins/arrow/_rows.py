@@ -105,7 +105,10 @@ def _micros(column: Any, name: str) -> tuple[list[int | None], list[int | None] 
     """A timestamp column as microseconds (and, for a nanosecond column, the nanoseconds below them)."""
     kind = column.type
     if kind.tz is None:
-        raise MalformedMessageError(f"column {name!r} is a timestamp without a time zone; CloudEvents times are instants")
+        raise MalformedMessageError(
+            f"column {name!r} is a timestamp without a time zone; CloudEvents times are instants (Spark writes its "
+            "timestamps so to Parquet unless spark.sql.parquet.outputTimestampType is TIMESTAMP_MICROS)"
+        )
     values = column.cast(pa.int64()).to_pylist()
     if kind.unit == "ns":
         split = [None if v is None else divmod(v, 1000) for v in values]
