@@ -145,10 +145,13 @@ def parquet_memory(rows: list[int], data_bytes: int, folder: Path) -> None:
                                data=[rnd.randbytes(16) * (data_bytes // 16) for _ in range(size)])  # fmt: skip
                 writer.write_table(pa.table(columns, schema=BASE_SCHEMA))
         group = pq.ParquetFile(path).metadata.row_group(0).total_byte_size
-        out = subprocess.run([sys.executable, "-c", _PARQUET_MEMORY, str(path)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _PARQUET_MEMORY, str(path)], capture_output=True, text=True, check=True
+        )
         events, growth = map(int, out.stdout.split())
         assert events == count, out.stdout
-        print(f"{count:>10,}{count * data_bytes / 1e6:>9.0f}{path.stat().st_size / 1e6:>9.1f}{group / 1e6:>14.0f}{growth / 1e6:>16.0f}")
+        data, size = count * data_bytes / 1e6, path.stat().st_size / 1e6
+        print(f"{count:>10,}{data:>9.0f}{size:>9.1f}{group / 1e6:>14.0f}{growth / 1e6:>16.0f}")
         path.unlink()
 
 

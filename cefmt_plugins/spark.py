@@ -62,7 +62,11 @@ EVENT_COLUMNS: Final = tuple(BASE_SCHEMA.names)
 #: Why a row went wrong: ``stage`` is ``decode`` or ``encode``, ``type`` the cefmt error's class.
 ERROR_TYPE: Final = "struct<stage: string, type: string, message: string>"
 #: The columns of Kafka records, as Spark's Kafka source gives them with ``includeHeaders`` (and its sink takes).
-KAFKA_COLUMNS: Final = (("key", "binary"), ("value", "binary"), ("headers", "array<struct<key: string, value: binary>>"))
+KAFKA_COLUMNS: Final = (
+    ("key", "binary"),
+    ("value", "binary"),
+    ("headers", "array<struct<key: string, value: binary>>"),
+)
 #: The columns of HTTP messages: the headers in order (repeats kept) and the body.
 HTTP_COLUMNS: Final = (("headers", "array<struct<key: string, value: string>>"), ("body", "binary"))
 _MESSAGE_COLUMNS: Final = frozenset(name for name, _ in (*KAFKA_COLUMNS, *HTTP_COLUMNS))
@@ -130,7 +134,9 @@ def _http() -> _Shape:
 
 def _format(name: str, column: str) -> _Shape:
     if column != "value":
-        raise cefmt.UsageError("the column of a format's documents is called 'value'; rename yours with withColumnRenamed")
+        raise cefmt.UsageError(
+            "the column of a format's documents is called 'value'; rename yours with withColumnRenamed"
+        )
     return _Shape(name, (("value", "binary"),), _format_message, _format_columns)
 
 
@@ -142,6 +148,7 @@ def _error(stage: str, exc: CloudEventError) -> dict[str, str]:
 
 
 def _assemble(
+    *,
     batch: pa.RecordBatch,
     main: pa.Table,
     good: list[int],
@@ -171,7 +178,9 @@ def _assemble(
         [batch.column(name).take(order) for name in original], names=list(original), mask=good_mask
     )
     arrays = [columns[field.name] for field in schema]
-    out = pa.RecordBatch.from_arrays([a.cast(f.type) if a.type != f.type else a for a, f in zip(arrays, schema, strict=True)], schema=schema)
+    out = pa.RecordBatch.from_arrays(
+        [a.cast(f.type) if a.type != f.type else a for a, f in zip(arrays, schema, strict=True)], schema=schema
+    )
     assert out.num_rows == count
     return out
 
@@ -197,7 +206,16 @@ def _decoder(
                 events.extend(found)
                 good.extend([row] * len(found))
             main = to_table(events, layout={}).cast(_NULLABLE_EVENTS)
-            yield _assemble(batch, main, good, bad, errors, keep, shape.names, schema)
+            yield _assemble(
+                batch=batch,
+                main=main,
+                good=good,
+                bad=bad,
+                errors=errors,
+                keep=keep,
+                original=shape.names,
+                schema=schema,
+            )
 
     return decode_partition
 
@@ -228,7 +246,16 @@ def _encoder(
             main = pa.Table.from_arrays(
                 [pa.array([r[i] for r in rows], f.type) for i, f in enumerate(message_schema)], schema=message_schema
             )
-            yield _assemble(batch, main, good, bad, errors, keep, EVENT_COLUMNS, schema)
+            yield _assemble(
+                batch=batch,
+                main=main,
+                good=good,
+                bad=bad,
+                errors=errors,
+                keep=keep,
+                original=EVENT_COLUMNS,
+                schema=schema,
+            )
 
     return encode_partition
 
@@ -274,13 +301,11 @@ def _check(df: DataFrame, needed: Sequence[str], keep: Sequence[str], taken: Seq
 
 
 def _decode(df: DataFrame, shape: _Shape, mode: str | None, keep: Sequence[str], options: dict[str, Any]) -> DataFrame:
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import functions as F  # noqa: PLC0415
 
     keep = list(keep)
     _check(df, [name for name in shape.names if name != "headers"], keep, [*EVENT_COLUMNS, *shape.names])
-    inputs = [
-        F.col(name) if name in df.columns else F.lit(None).cast(kind).alias(name) for name, kind in shape.columns
-    ]
+    inputs = [F.col(name) if name in df.columns else F.lit(None).cast(kind).alias(name) for name, kind in shape.columns]
     frame = df.select(*inputs, *[F.col(name) for name in keep if name not in shape.names])
     schema = _spark_schema(frame, EVENT_SCHEMA, keep, shape.ddl)
     function = _decoder(shape, mode, options, keep, _arrow_schema(frame, schema))
@@ -288,7 +313,7 @@ def _decode(df: DataFrame, shape: _Shape, mode: str | None, keep: Sequence[str],
 
 
 def _encode(df: DataFrame, shape: _Shape, mode: str, keep: Sequence[str], options: dict[str, Any]) -> DataFrame:
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import functions as F  # noqa: PLC0415
 
     keep = list(keep)
     _check(df, ["id", "source", "type"], keep, shape.names)
@@ -331,11 +356,10 @@ def decode_kafka(
     return _decode(df, _kafka(), None, keep, _options(extension_types, limits))
 
 
-def encode_kafka(
-    df: DataFrame, *, mode: str = "binary", format: str = "json", keep: Sequence[str] = ()
-) -> DataFrame:
+def encode_kafka(df: DataFrame, *, mode: str = "binary", format: str = "json", keep: Sequence[str] = ()) -> DataFrame:
     """A DataFrame of events (the columns of :data:`EVENT_SCHEMA`; missing optional ones are null, and
-    ``specversion`` is ``1.0`` when there is no such column) encoded as Kafka records: ``key``, ``value``, ``headers``, ready for Spark's Kafka sink.
+    ``specversion`` is ``1.0`` when there is no such column) encoded as Kafka records: ``key``, ``value``,
+    ``headers``, ready for Spark's Kafka sink.
 
     ``mode`` is ``binary`` or ``structured`` (``format`` then names the event format). An event that
     cannot be encoded (or a row that is no valid event) is a row with ``error`` set and the event's
@@ -361,9 +385,7 @@ def decode_http(
     return _decode(df, _http(), None, keep, _options(extension_types, limits))
 
 
-def encode_http(
-    df: DataFrame, *, mode: str = "binary", format: str = "json", keep: Sequence[str] = ()
-) -> DataFrame:
+def encode_http(df: DataFrame, *, mode: str = "binary", format: str = "json", keep: Sequence[str] = ()) -> DataFrame:
     """Events encoded as HTTP messages (``headers``, ``body``), binary or structured mode."""
     return _encode(df, _http(), mode, keep, {} if mode == "binary" else {"format": format})
 
@@ -393,9 +415,13 @@ def split(df: DataFrame) -> tuple[DataFrame, DataFrame]:
     original columns as they were, and ``error``). Both come from the same plan: ``cache()`` the input
     (or write each in ``foreachBatch``) to decode once.
     """
-    from pyspark.sql import functions as F  # noqa: N812, PLC0415
+    from pyspark.sql import functions as F  # noqa: PLC0415
+    from pyspark.sql.types import StructType  # noqa: PLC0415
 
-    originals = [field.name for field in df.schema["original"].dataType.fields]
+    original = df.schema["original"].dataType
+    if not isinstance(original, StructType):
+        raise cefmt.UsageError("split takes what decode_kafka, encode_kafka and the like give: no 'original' column")
+    originals = [field.name for field in original.fields]
     # Decoding gives the event columns; encoding gives a message's columns, and keeps the event's as original.
     produced = set(EVENT_COLUMNS) if "id" not in originals else _MESSAGE_COLUMNS
     kept = [name for name in df.columns if name not in produced and name not in ("error", "original")]

@@ -314,7 +314,9 @@ def test_every_stream_function_checks_its_sizes() -> None:
 def test_an_unknown_format_is_refused_whatever_the_policy(mode: str) -> None:
     stats = Stats()
     # the formats with that mode, whatever other format plugins are installed
-    with pytest.raises(CloudEventError, match=r"no event format 'nope' .*; event formats here: ([a-z]+, )*json, ([a-z]+, )*msgpack"):
+    with pytest.raises(
+        CloudEventError, match=r"no event format 'nope' .*; event formats here: ([a-z]+, )*json, ([a-z]+, )*msgpack"
+    ):
         list(convert([GOOD], "json", "http", mode, format="nope", on_error="skip", stats=stats))
     assert stats.records == 0
     with pytest.raises(CloudEventError, match="no event format 'http'"):

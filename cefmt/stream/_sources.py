@@ -110,13 +110,13 @@ def _seekable(source: Source, chunk_size: int, stats: Stats) -> Iterator[IO[byte
             stats.bytes_in += os.fstat(file.fileno()).st_size
             yield file
         return
-    file = getattr(source, "buffer", source)
-    if hasattr(file, "read") and _can_seek(file):
-        start = file.tell()
-        yield file
-        stats.bytes_in += file.tell() - start if file.tell() > start else 0
+    given: Any = getattr(source, "buffer", source)
+    if hasattr(given, "read") and _can_seek(given):
+        start = given.tell()
+        yield given
+        stats.bytes_in += max(given.tell() - start, 0)
         return
-    chunks = _file_chunks(file, chunk_size, stats) if hasattr(file, "read") else _iter_chunks(source, stats)
+    chunks = _file_chunks(given, chunk_size, stats) if hasattr(given, "read") else _iter_chunks(source, stats)
     with tempfile.TemporaryFile() as spool:
         for chunk in chunks:
             spool.write(chunk)

@@ -137,6 +137,18 @@ def _integers(column: Any, name: str) -> list[int | None]:
     return column.to_pylist()  # type: ignore[no-any-return]
 
 
+_Parts = tuple[list[int | None], list[int | None] | None, list[int | None] | None]
+
+
+def _timestamp_at(parts: _Parts, row: int, where: str) -> Timestamp | None:
+    """The Timestamp in ``row`` of a timestamp column and its companions, or ``None``."""
+    micros, nanos, offsets = parts
+    value = micros[row]
+    if value is None:
+        return None
+    return timestamp_of(value, None if nanos is None else nanos[row], None if offsets is None else offsets[row], where)
+
+
 class Columns:
     """The columns of a table of events as Python values, ready to build the event of any row.
 
@@ -170,7 +182,7 @@ class Columns:
         for name in ("id", "source", "type"):
             if name not in self.strings:
                 raise MalformedMessageError(f"a table of events needs an {name!r} column")
-        self.timestamps: dict[str, tuple[list[int | None], list[int | None] | None, list[int | None] | None]] = {}
+        self.timestamps: dict[str, _Parts] = {}
         for name, column in list(columns.items()):
             if pa.types.is_timestamp(column.type):
                 del columns[name]
@@ -241,24 +253,23 @@ class Columns:
         if spec is not None and "dataschema" in members:
             members[spec.wire_name("dataschema")] = members.pop("dataschema")
         if self.time is not None:
-            micros, nanos, offsets = self.time
-            if micros[row] is not None:
-                members["time"] = timestamp_of(
-                    micros[row], None if nanos is None else nanos[row], None if offsets is None else offsets[row], "time"
-                )  # type: ignore[arg-type]
+            stamp = _timestamp_at(self.time, row, "time")
+            if stamp is not None:
+                members["time"] = stamp
         for name, values in self.extensions.items():
             value = values[row]
             if value is not None:
                 members[name] = value
-        for name, (micros, nanos, offsets) in self.timestamps.items():
-            if micros[row] is not None:
-                members[name] = timestamp_of(
-                    micros[row], None if nanos is None else nanos[row], None if offsets is None else offsets[row], name
-                )  # type: ignore[arg-type]
+        for name, parts in self.timestamps.items():
+            stamp = _timestamp_at(parts, row, name)
+            if stamp is not None:
+                members[name] = stamp
         if self.map is not None and self.map[row]:
             for name, value in self.map[row]:
                 if name in members:
-                    raise MalformedMessageError(f"extension {name!r} is given twice (a column and the map, or twice in the map)")
+                    raise MalformedMessageError(
+                        f"extension {name!r} is given twice (a column and the map, or twice in the map)"
+                    )
                 members[name] = self._map_value(name, value)
         count = len(members)
         if count > limits.max_attribute_count:

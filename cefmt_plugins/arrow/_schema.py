@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import pyarrow as pa
+
 __all__ = [
     "BASE_SCHEMA",
     "CORE_STRINGS",
@@ -129,4 +130,3 @@ def kind_of(value: Any) -> str:
     if isinstance(value, datetime):
         return "timestamp"
     return "string" if isinstance(value, str) else type(value).__name__
-

@@ -63,7 +63,9 @@ def test_time_keeps_nanoseconds_and_its_offset_in_their_own_columns() -> None:
     assert str(from_table(to_table([event]))[0].time) == "2018-04-05T17:31:00.123456789+02:00"
 
 
-@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59.999999999-23:59", "1677-01-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "text", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59.999999999-23:59", "1677-01-01T00:00:00Z"]
+)
 def test_times_outside_what_nanosecond_timestamps_hold_come_back(text: str) -> None:
     event = CloudEvent(EVENT, time=text, at=Timestamp.parse(text))
     assert strict_equal(from_table(to_table([event]))[0], event)
@@ -96,7 +98,20 @@ def test_uniform_extensions_get_typed_columns_the_others_the_map() -> None:
     assert table.schema.field("at_offset").type == pa.int16()
     assert "mixed" not in table.column_names
     maps = table.column("extensions").to_pylist()
-    assert maps[0] == [("mixed", {"string": None, "integer": 1, "boolean": None, "binary": None, "timestamp": None, "nanos": None, "offset": None})]
+    assert maps[0] == [
+        (
+            "mixed",
+            {
+                "string": None,
+                "integer": 1,
+                "boolean": None,
+                "binary": None,
+                "timestamp": None,
+                "nanos": None,
+                "offset": None,
+            },
+        )
+    ]
     assert maps[1][0][1]["string"] == "one"
     assert _same(from_table(table), batch)
 
@@ -118,7 +133,10 @@ def test_an_extension_named_like_a_base_column_travels_in_the_map() -> None:
 
 
 def test_both_spec_versions_share_a_table() -> None:
-    batch = [CloudEvent(EVENT, dataschema="https://x/s"), CloudEvent({**EVENT, "specversion": "0.3"}, dataschema="/rel")]
+    batch = [
+        CloudEvent(EVENT, dataschema="https://x/s"),
+        CloudEvent({**EVENT, "specversion": "0.3"}, dataschema="/rel"),
+    ]
     table = to_table(batch)
     assert table.column("dataschema").to_pylist() == ["https://x/s", "/rel"]
     assert _same(from_table(table), batch)
@@ -160,7 +178,9 @@ def test_arrow_is_a_stream_kind_written_in_batches() -> None:
 
 
 def test_a_lone_surrogate_in_text_data_is_an_encode_error() -> None:
-    event = CloudEvent._from_owned({"specversion": "1.0", **EVENT, "datacontenttype": "text/plain"}, "a\ud800", trusted=True)
+    event = CloudEvent._from_owned(
+        {"specversion": "1.0", **EVENT, "datacontenttype": "text/plain"}, "a\ud800", trusted=True
+    )
     with pytest.raises(EncodeError, match="lone surrogate"):
         to_table([event])
 
@@ -194,7 +214,10 @@ def test_a_foreign_table_with_the_core_columns_only() -> None:
         (pa.table({"id": [1], "source": ["/s"], "type": ["t"]}), "column 'id' must hold strings"),
         (pa.table({"id": ["1"], "source": ["/s"], "type": ["t"], "Bad": ["x"]}), "not a CloudEvents attribute name"),
         (pa.table({"id": ["1"], "source": ["/s"], "type": ["t"], "f": [1.5]}), "which no CloudEvents type is"),
-        (pa.table({"id": ["1"], "source": ["/s"], "type": ["t"], "time": pa.array([0], pa.timestamp("us"))}), "without a time zone"),
+        (
+            pa.table({"id": ["1"], "source": ["/s"], "type": ["t"], "time": pa.array([0], pa.timestamp("us"))}),
+            "without a time zone",
+        ),
     ],
 )
 def test_a_table_cefmt_cannot_read_is_refused_naming_the_column(table: pa.Table, message: str) -> None:

@@ -65,8 +65,13 @@ def test_the_pipelines_page_runs_four_ways_to_the_same_events(in_folder: Path, s
     assert _read(in_folder / "orders-stream.parquet") == loop
     assert _read(in_folder / "orders-cli.parquet") == loop
     assert _read(in_folder / "orders-spark") == loop
-    dead = {name: (in_folder / name).read_bytes().count(b"\n") for name in ("dead-loop.jsonl", "dead-stream.jsonl", "dead-cli.jsonl")}
+    dead = {
+        name: (in_folder / name).read_bytes().count(b"\n")
+        for name in ("dead-loop.jsonl", "dead-stream.jsonl", "dead-cli.jsonl")
+    }
     assert dead == {"dead-loop.jsonl": 2, "dead-stream.jsonl": 2, "dead-cli.jsonl": 2}
-    spark_dead = [json.loads(line) for part in (in_folder / "dead-spark").glob("*.json") for line in part.read_text().splitlines()]
+    spark_dead = [
+        json.loads(line) for part in (in_folder / "dead-spark").glob("*.json") for line in part.read_text().splitlines()
+    ]
     assert "not json at all" in [letter["record"] for letter in spark_dead]
     assert all(letter["stage"] == "decode" for letter in spark_dead) and len(spark_dead) == 2

@@ -68,7 +68,9 @@ def test_a_file_that_expands_beyond_the_bound_is_refused_before_it_is_read() -> 
         decode(raw, "parquet")
 
 
-@pytest.mark.parametrize(("raw", "message"), [(b"PAR1junkPAR1", "not a Parquet file"), (b"x" * 40, "not a Parquet file")])
+@pytest.mark.parametrize(
+    ("raw", "message"), [(b"PAR1junkPAR1", "not a Parquet file"), (b"x" * 40, "not a Parquet file")]
+)
 def test_what_is_not_parquet_is_a_malformed_message(raw: bytes, message: str) -> None:
     with pytest.raises(MalformedMessageError, match=message):
         decode(raw, "parquet", "batch")
@@ -188,7 +190,9 @@ def _file_of(path: Path, rows: int, group: int) -> int:
     with pq.ParquetWriter(path, BASE_SCHEMA, compression="zstd") as writer:
         for start in range(0, rows, group):
             count = min(group, rows - start)
-            columns: dict[str, Any] = {name: pa.nulls(count, field.type) for name, field in zip(BASE_SCHEMA.names, BASE_SCHEMA, strict=True)}
+            columns: dict[str, Any] = {
+                name: pa.nulls(count, field.type) for name, field in zip(BASE_SCHEMA.names, BASE_SCHEMA, strict=True)
+            }
             columns.update(specversion=["1.0"] * count, id=[str(start + n) for n in range(count)], source=["/s"] * count,
                            type=["t"] * count, data=[rnd.randbytes(16) * 128 for _ in range(count)], data_kind=["bytes"] * count)  # fmt: skip
             writer.write_table(pa.table(columns, schema=BASE_SCHEMA))

@@ -96,7 +96,9 @@ def test_events_encode_to_kafka_records_and_back(spark: Any, mode: str, fmt: str
 
 
 def test_a_row_that_is_no_event_is_kept_when_encoding(spark: Any) -> None:
-    df = spark.createDataFrame([("1", "/s", "t", 1), (None, "/s", "t", 2)], "id string, source string, type string, n long")
+    df = spark.createDataFrame(
+        [("1", "/s", "t", 1), (None, "/s", "t", 2)], "id string, source string, type string, n long"
+    )
     records = encode_kafka(df, keep=["n"])
     events, dead = split(records)
     assert events.columns == ["key", "value", "headers", "n"]
