@@ -42,13 +42,13 @@ __all__ = [
 ]
 
 #: Event formats that have a batch form: ``mode="batch"`` writes a list of events as one document.
-BatchFormat = Literal["json", "msgpack", "protobuf", "xml"]
+BatchFormat = Literal["json", "msgpack", "protobuf", "xml", "arrow", "parquet"]
 #: Every event format cefmt and its first-party plugins name (``encode(event, "json")`` gives bytes).
 Format = Literal["json", "msgpack", "protobuf", "xml", "avro", "avro-compact", "cbor"]
 #: Protocol bindings other than HTTP and Kafka, from the first-party plugins.
 Binding = Literal["amqp", "rabbitmq", "mqtt", "nats", "websocket"]
 #: Every transport name the overloads of :func:`encode` and :func:`decode` know.
-Transport = Literal["http", "kafka", Format, Binding]
+Transport = Literal["http", "kafka", Format, BatchFormat, Binding]
 #: Content modes.
 Mode = Literal["binary", "structured", "batch"]
 

@@ -30,7 +30,17 @@ from ._errors import (
 )
 from ._spec import SPEC_VERSIONS
 
-__all__ = ["ENTRY_POINT_GROUP", "FRAMINGS", "Capture", "Codec", "CodecInfo", "Key", "Registry", "default_registry"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FRAMINGS",
+    "Capture",
+    "Codec",
+    "CodecInfo",
+    "Container",
+    "Key",
+    "Registry",
+    "default_registry",
+]
 
 #: The entry-point group every codec, built-in or third-party, is declared in.
 ENTRY_POINT_GROUP = "cefmt.codecs"
@@ -58,6 +68,24 @@ class Capture:
 
 
 @attrs.frozen
+class Container:
+    """How an event format whose streams are whole files, not documents one after another, is read and
+    written by :mod:`cefmt.stream` and ``cefmt convert`` (Parquet: a file's index is at its end, so a reader
+    must seek, and a writer completes the file when the stream ends).
+
+    ``read(file)`` takes a binary file that can seek and gives its records one at a time, each a message the
+    format's decoder takes (which gives one event, or a list); it raises
+    :class:`~cefmt.MalformedMessageError` when the file cannot be read on. ``write(messages)`` takes the
+    messages the format's encoder gives, one at a time, and gives the bytes of the file as they are ready.
+    A stream that is not a seekable file (standard input, chunks in memory) is first copied to a temporary
+    file.
+    """
+
+    read: Callable[[Any], Iterator[Any]]
+    write: Callable[[Iterable[Any]], Iterator[bytes]]
+
+
+@attrs.frozen
 class Codec:
     """A pair of stateless functions: ``encode(event, **options)`` and ``decode(message, **options)``.
 
@@ -75,7 +103,8 @@ class Codec:
     (:class:`Capture`): how its messages are written one per line. An event format may set ``framing``:
     how its documents follow each other in a stream, ``"lines"`` (one per line, as JSON Lines),
     ``"msgpack"`` (self-delimiting msgpack objects) or ``"length-prefixed"`` (a 4-byte big-endian
-    length before each; the default, which suits any format).
+    length before each; the default, which suits any format). A format whose streams are whole files
+    sets ``container`` (:class:`Container`) instead.
 
     >>> codec = Codec(encode=lambda event: b"...", decode=lambda raw: None)
     >>> codec.media_type is None, codec.framing
@@ -89,6 +118,7 @@ class Codec:
     prepare: Callable[..., Any] | None = None
     capture: Capture | None = None
     framing: str = attrs.field(default="length-prefixed")
+    container: Container | None = None
 
     @framing.validator
     def _check_framing(self, attribute: attrs.Attribute[str], value: str) -> None:
@@ -571,6 +601,7 @@ def _check_codec(obj: Any, key: Key, distribution: str, target: str) -> Codec:
         prepare=getattr(obj, "prepare", None),
         capture=getattr(obj, "capture", None),
         framing=getattr(obj, "framing", "length-prefixed"),
+        container=getattr(obj, "container", None),
     )
 
 

@@ -18,7 +18,8 @@ What the kit holds:
   :func:`body_to_data`);
 * data as every encoder writes it: :func:`plain_data`;
 * streams: a binding's :class:`Capture` (its messages one per line; :func:`to_capture` and
-  :func:`from_capture` turn an attrs record of the line into JSON and back), a format's ``framing``;
+  :func:`from_capture` turn an attrs record of the line into JSON and back), a format's ``framing``, or
+  the :class:`Container` of a format whose streams are whole files (Parquet);
 * an event format's documents: :func:`typed_attributes` out, :func:`event_from_members` in,
   :func:`batch_specversion` for batches, JSON text (:func:`dump_json`, :func:`load_json`);
 * the CloudEvents type system's text forms: :func:`canonical_string`, :func:`decode_base64`,
@@ -48,7 +49,7 @@ from ._binding import (
 )
 from ._data import body_to_data, data_to_body, dump_json, load_json
 from ._media import MediaType, parse_media_type
-from ._registry import Capture, Codec, Registry
+from ._registry import Capture, Codec, Container, Registry
 from ._spec import SPECS, SpecVersion
 from ._typed import from_capture, to_capture
 from ._types import canonical_string, decode_base64
@@ -57,6 +58,7 @@ __all__ = [
     "SPECS",
     "Capture",
     "Codec",
+    "Container",
     "MediaType",
     "Registry",
     "SpecVersion",

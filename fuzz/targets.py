@@ -32,6 +32,8 @@ if __name__ == "__main__":
         import cefmt.http
         import cefmt.sql
         import cefmt_plugins.amqp
+        import cefmt_plugins.arrow
+        import cefmt_plugins.arrow.parquet
         import cefmt_plugins.avro_format
         import cefmt_plugins.cbor_format
         import cefmt_plugins.kafka

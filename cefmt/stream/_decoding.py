@@ -12,7 +12,7 @@ from cefmt.codec import load_json
 
 from ._files import check_dead_letter
 from ._framing import FLUSH, Position, _Flush
-from ._kinds import StreamKind, stream_kind
+from ._kinds import StreamKind, format_reader, stream_kind
 from ._policy import DeadLetter, Policy, check_sizes, running
 from ._sources import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_SIZE, Source, records
 from ._stats import BadRecord, Stats
@@ -65,8 +65,8 @@ def decoded(
     transport = kind.transport
     decode = default_registry.decode  # transport names from the stream's kinds, checked when they were made
     capture = kind.capture
-    # An event format's records are structured or batch; a format without a detector has only the former.
-    detect = None if capture is not None else default_registry.find_format(transport).detect
+    # An event format's records are structured or batch; a format without a detector has one mode.
+    detect, fallback = (None, "binary") if capture is not None else format_reader(kind)
     what = f"{transport} message"
     for record in items:
         if record is FLUSH:
@@ -82,7 +82,7 @@ def decoded(
         else:
             try:
                 if capture is None:
-                    mode = detect(raw)[1] if detect is not None else "structured"
+                    mode = detect(raw)[1] if detect is not None else fallback
                     result = decode(raw, transport, mode, **options)
                 else:
                     message = capture.from_json(_line(raw, what)) if isinstance(raw, bytes) else raw

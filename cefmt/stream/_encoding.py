@@ -13,7 +13,16 @@ from ._policy import DeadLetter, Policy, check_sizes, running
 from ._sources import DEFAULT_CHUNK_SIZE
 from ._stats import BadRecord, Stats
 
-__all__ = ["DEFAULT_BATCH_SIZE", "encode_events", "encoded", "joined", "serializer", "write_events", "written"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "contained",
+    "encode_events",
+    "encoded",
+    "joined",
+    "serializer",
+    "write_events",
+    "written",
+]
 
 #: Events per message in batch modes.
 DEFAULT_BATCH_SIZE: Final = 100
@@ -98,6 +107,8 @@ def encoded(
 
 def serializer(kind: StreamKind) -> Callable[[Any], bytes]:
     """How one of ``kind``'s messages becomes bytes in its stream."""
+    if kind.container is not None:  # its messages are joined into one file by its container
+        return _as_is
     if kind.capture is not None:
         to_json = kind.capture.to_json
         return lambda message: json_line(to_json(message))
@@ -106,6 +117,10 @@ def serializer(kind: StreamKind) -> Callable[[Any], bytes]:
     if kind.framing == "length-prefixed":
         return _frame
     return _as_bytes
+
+
+def _as_is(message: Any) -> Any:
+    return message
 
 
 def _as_bytes(message: Any) -> bytes:
@@ -169,10 +184,22 @@ def written(
     chunk_size: int,
 ) -> Iterator[bytes]:
     """Encode positioned events into ``kind`` records, serialize them, and join them into chunks."""
+    if kind.container is not None:
+        return contained(
+            encoded(items, kind, mode, options=options, batch_size=batch_size, policy=policy, serialize=None),
+            kind,
+            chunk_size,
+        )
     pieces = encoded(
         items, kind, mode, options=options, batch_size=batch_size, policy=policy, serialize=serializer(kind)
     )
     return joined(pieces, kind.framing == "array", chunk_size)
+
+
+def contained(messages: Iterable[Any], kind: StreamKind, chunk_size: int) -> Iterator[bytes]:
+    """A container format's messages written into one file by its ``container``, in chunks."""
+    assert kind.container is not None
+    return joined(kind.container.write(m for m in messages if m is not FLUSH), False, chunk_size)
 
 
 def encode_events(

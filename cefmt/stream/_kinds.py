@@ -2,21 +2,23 @@
 
 A kind is named after its transport. An event format's codecs say how its documents follow each other
 (``Codec.framing``: ``lines``, ``msgpack`` or ``length-prefixed``); a binding's codecs say how one of its
-messages is written as a JSON line (``Codec.capture``). The core names no plugin: a format or binding
-installed with those fields is a stream kind at once. ``json-array`` (one JSON array of events, read item
-by item) is the JSON format's second kind.
+messages is written as a JSON line (``Codec.capture``). A format whose streams are whole files (Parquet)
+says how such a file is read and written (``Codec.container``). The core names no plugin: a format or
+binding installed with those fields is a stream kind at once. ``json-array`` (one JSON array of events,
+read item by item) is the JSON format's second kind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 
 from cefmt import CloudEventError, UnknownCodecError, codecs, default_registry
-from cefmt.codec import Capture, Codec
+from cefmt.codec import Capture, Codec, Container
 
-__all__ = ["StreamKind", "check_output", "output_mode", "stream_kind", "stream_kinds"]
+__all__ = ["StreamKind", "check_output", "format_reader", "output_mode", "stream_kind", "stream_kinds"]
 
 
 @attrs.frozen
@@ -26,18 +28,36 @@ class StreamKind:
     ``framing`` is ``json`` (JSON Lines, or JSON text that is not: see
     :func:`~cefmt.stream._framing.read_json`), ``lines`` (one document per line), ``array`` (one JSON array),
     ``msgpack`` (msgpack objects back to back), ``length-prefixed`` (4-byte big-endian length, then the
-    bytes) or ``messages`` (transport messages as JSON Lines, through ``capture``).
+    bytes), ``messages`` (transport messages as JSON Lines, through ``capture``) or ``container`` (whole
+    files of a columnar format, through ``container``).
     """
 
     name: str
     transport: str
     framing: str
     capture: Capture | None = None
+    container: Container | None = None
 
     @property
     def default_mode(self) -> str:
-        """``binary`` for a transport's messages, ``structured`` for an event format."""
-        return "binary" if self.framing == "messages" else "structured"
+        """``binary`` for a transport's messages, ``batch`` for a file of rows, ``structured`` for an event
+        format (or ``batch``, when the format has no other mode)."""
+        if self.framing == "messages":
+            return "binary"
+        if self.framing == "container" or not _has_mode(self.transport, "structured"):
+            return "batch"
+        return "structured"
+
+
+def _has_mode(transport: str, mode: str) -> bool:
+    return any(info.key[1] == transport and info.key[2] == mode for info in codecs())
+
+
+def format_reader(kind: StreamKind) -> tuple[Callable[[Any], tuple[str | None, str]] | None, str]:
+    """How the records of an event format's stream are decoded: the format's detector (``None`` when it has
+    none) and the mode to read without one."""
+    mode = kind.default_mode
+    return default_registry.find_format(kind.transport, mode).detect, mode
 
 
 def _codecs_of(transport: str) -> list[Codec]:
@@ -52,7 +72,7 @@ def stream_kind(name: str) -> StreamKind:
     ...), an event format (``json``, ``msgpack``, framed as its codec says), or ``json-array``.
 
     >>> stream_kind("json"), stream_kind("json-array").framing
-    (StreamKind(name='json', transport='json', framing='json', capture=None), 'array')
+    (StreamKind(name='json', transport='json', framing='json', capture=None, container=None), 'array')
     """
     kind = _kind_or_none(name)
     if kind is None:
@@ -74,6 +94,9 @@ def _kind_or_none(name: str) -> StreamKind | None:
     formats = [codec for codec in found if codec.media_type is not None]
     if not formats:
         return None
+    container = next((codec.container for codec in formats if codec.container is not None), None)
+    if container is not None:
+        return StreamKind(name, name, "container", container=container)
     framing = formats[0].framing
     return StreamKind(name, name, "json" if name == "json" and framing == "lines" else framing)
 
@@ -134,7 +157,11 @@ def _check_format(name: str, mode: str) -> None:
     except UnknownCodecError:
         codec = None
     if codec is None or codec.media_type is None:
-        formats = [kind for kind in stream_kinds() if stream_kind(kind).framing not in ("messages", "array")]
+        formats = [
+            kind
+            for kind in stream_kinds()
+            if stream_kind(kind).framing not in ("messages", "array") and _has_mode(kind, mode)
+        ]
         raise CloudEventError(
             f"no event format {name!r} with a {mode} mode is registered; event formats here: {', '.join(formats)}"
         )

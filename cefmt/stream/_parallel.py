@@ -24,7 +24,7 @@ from typing import Any
 from cefmt import CloudEventError
 
 from ._decoding import Filter, decoded
-from ._encoding import encoded, joined, serializer
+from ._encoding import contained, encoded, joined, serializer
 from ._framing import FLUSH, Position, Record
 from ._kinds import StreamKind, stream_kind
 from ._policy import Policy
@@ -132,7 +132,10 @@ def converted_in_parallel(
         raise CloudEventError(
             f"the options of this conversion cannot be sent to worker processes ({exc}); convert with workers=1"
         ) from exc
-    return joined(_pieces(_tasks(records), blob, policy, workers), writer.framing == "array", chunk_size)
+    pieces = _pieces(_tasks(records), blob, policy, workers)
+    if writer.container is not None:  # the workers encode; the one file is written here
+        return contained(pieces, writer, chunk_size)
+    return joined(pieces, writer.framing == "array", chunk_size)
 
 
 def _pieces(tasks: Iterator[Task], blob: bytes, policy: Policy, workers: int) -> Iterator[Any]:

@@ -97,7 +97,8 @@ class BadRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description: position, stage, error text and type, attribute and rule, the record
-        (as text when it is UTF-8, else Base64), through cefmt's converter.
+        (as text when it is UTF-8, else Base64; a record object with a byte form, ``bytes(raw)``, as those
+        bytes), through cefmt's converter.
 
         >>> from cefmt import InvalidAttributeError
         >>> bad = BadRecord(Position(2, line=2), "decode", InvalidAttributeError("time", "bad"), b"{}")
@@ -145,6 +146,8 @@ def _report(bad: BadRecord) -> dict[str, Any]:
         if value is not None:
             doc[name] = value
     raw = bad.raw
+    if raw is not None and not isinstance(raw, (bytes, bytearray)) and hasattr(type(raw), "__bytes__"):
+        raw = bytes(raw)  # a record with a byte form of its own: a row of a columnar file, as Arrow IPC bytes
     if isinstance(raw, (bytes, bytearray)):
         try:
             doc["record"] = bytes(raw).decode("utf-8")

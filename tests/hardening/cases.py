@@ -8,7 +8,7 @@ codecs and for binary modes, and names the event format a binding's structured o
   empty body is no data;
 * the JSON format (alone or inside a binding) carries Binary and Timestamp extensions as canonical
   strings (``json_view``);
-* msgpack, CBOR and XML carry everything (``identity``);
+* msgpack, CBOR, XML, Arrow and Parquet carry everything (``identity``);
 * the AMQP binding's binary mode keeps AMQP types (``amqp_view``): only a Timestamp extension that an
   AMQP timestamp cannot hold exactly travels as its canonical string;
 * Protobuf carries every type, Timestamps as instants in UTC (``utc_view``);
@@ -188,6 +188,8 @@ for _format, _modes, _view in [
     ("avro-compact", ("structured",), compact_view),
     ("xml", ("structured", "batch"), identity),
     ("cbor", ("structured",), identity),
+    ("arrow", ("batch",), identity),
+    ("parquet", ("batch",), identity),
 ]:
     for _mode in _modes:
         VIEWS[(_format, _mode, None)] = _view
@@ -201,9 +203,6 @@ for (_binding, _mode, _carried), _view in list(VIEWS.items()):
 
 #: Views that lose only types ``extension_types=`` restores, and the empty-data rule.
 RESTORABLE = {json_view, binary_view, amqp_view, avro_view}
-
-
-RESTORABLE = {json_view, binary_view, avro_view}
 
 
 def _keys() -> list[tuple[str, str, str]]:

@@ -1,6 +1,7 @@
 """cefmt_plugins is written with the public kit only, as a third party would write it: every module
 imports ``cefmt`` / ``cefmt.codec``, the standard library, msgpack and attrs (both core dependencies), the
-field library of its own extra (cbor2, fastavro, defusedxml, protobuf and grpcio-tools), and nothing private."""
+field library of its own extra (cbor2, fastavro, defusedxml, protobuf and grpcio-tools, pyarrow, pyspark),
+and nothing private."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import cefmt_plugins
 
 PLUGINS = Path(cefmt_plugins.__file__).parent
 ALLOWED = {"cefmt", "cefmt.codec", "cefmt_plugins", "msgpack", "attrs"}  # attrs: a core dependency, for records
-# The field libraries of the format extras (pyproject.toml): a plugin may import its own.
-FIELD_LIBRARIES = {"cbor2", "fastavro", "defusedxml", "google", "grpc_tools"}
+#: The field libraries plugins bring in through their extras (pyproject.toml): a plugin may import its own.
+FIELD_LIBRARIES = {"cbor2", "fastavro", "defusedxml", "google", "grpc_tools", "pyarrow", "pyspark"}
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
