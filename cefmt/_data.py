@@ -22,7 +22,7 @@ from ._event import CloudEvent, Data, plain_data_of
 from ._limits import DEFAULT_LIMITS, Limits
 from ._media import parse_media_type
 from ._memo import Memo
-from ._pure import PURE
+from ._pure import FALLBACK, PURE, SPEEDUPS
 
 __all__ = ["body_to_data", "data_to_body", "dump_json", "load_json", "plain_data"]
 
@@ -82,6 +82,7 @@ def _c_encoder() -> Callable[[Any, int], list[str]] | None:
 
 
 _C_ENCODE = _c_encoder()
+_C_LOADS = SPEEDUPS.loads if SPEEDUPS is not None else None
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_object)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _JSON_SPACE = " \t\n\r"
@@ -152,6 +153,12 @@ def load_json(raw: bytes | str, where: str, *, limits: Limits | None = None, bat
     size = len(raw)
     if size > limits.max_message_bytes:
         limits.check_message_size(raw, f"size of {where}")
+    if _C_LOADS is not None:
+        # The compiled parser checks the depth and container count as it goes and leaves anything it
+        # does not take as it is (errors, limits, lone surrogates) to the path below, which reports it.
+        value = _C_LOADS(raw, limits.max_nesting_depth, limits.max_container_count)
+        if value is not FALLBACK and not (batch and type(value) is list and len(value) > limits.max_batch_length):
+            return value
     if limits.may_exceed_json(size) or (batch and size > 2 * limits.max_batch_length):
         try:
             limits.check_json(raw, batch=batch)

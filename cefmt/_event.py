@@ -19,12 +19,13 @@ from ._errors import (
     UsageError,
 )
 from ._frozen import FrozenDict, FrozenList, NotAJsonValue, TypedContainer, check_data, data_equal, view
-from ._media import is_json_media_type
+from ._media import _IS_JSON, is_json_media_type
 from ._memo import Memo
-from ._pure import PURE
+from ._pure import FALLBACK, PURE, SPEEDUPS
 from ._spec import SPEC_VERSIONS, SPECS
 from ._timestamp import Timestamp, parse_timestamp, to_timestamp
 from ._types import (
+    _MEDIA_TYPES,
     ExtensionValue,
     check_binary,
     check_extension_name,
@@ -204,6 +205,10 @@ class CloudEvent:
     def _from_owned(cls, attributes: dict[str, Any], data: Any = None, *, trusted: bool = False) -> CloudEvent:
         # from_attributes for a decoder's own fresh dict, which is consumed instead of copied; trusted
         # data came from a cefmt parser (see _build).
+        if _C_BUILD is not None and cls is CloudEvent:
+            made = _C_BUILD(None, attributes, data, trusted, False)
+            if made is not FALLBACK:
+                return made  # type: ignore[no-any-return]
         self = cls.__new__(cls)
         _build(self, attributes, data, generate_id=False, trusted=trusted)
         return self
@@ -436,6 +441,8 @@ def _build(
     optional attributes as null. ``trusted`` data came from a cefmt parser (a JSON value already, owned
     by nobody else): it is not checked and copied now, only frozen when first read.
     """
+    if _C_BUILD is not None and _C_BUILD(event, attributes, data, trusted, generate_id) is not FALLBACK:
+        return  # the compiled builder took it (attributes it does not take are left for the code below)
     pop = attributes.pop
     specversion = pop("specversion", None)
     if specversion is None:
@@ -584,3 +591,25 @@ _set_dataschema, _set_subject, _set_time, _set_extensions, _set_data = (
     _SETTERS[name] for name in ("dataschema", "subject", "time", "extensions", "_data")
 )
 _set_view = _SETTERS["_view"]
+
+
+# The compiled record builder, when built. It fills a record from what this module's _build takes on its
+# common path (valid attributes of the usual kinds, data that is bytes, text or a JSON value) and gives
+# the same record; for anything else it returns FALLBACK, untouched, and _build does the work. It is
+# handed the slots of the record and the checks and memos it shares with the code above.
+_C_BUILD: Callable[[Any, dict[str, Any], Any, bool, bool], Any] | None = None
+_FIELDS = ["id", "source", "type", "specversion", "datacontenttype", "dataschema", "subject", "time", "extensions"]
+_FIELDS += ["_data", "_view"]
+if (
+    SPEEDUPS is not None
+    and [field.name for field in attrs.fields(CloudEvent)] == _FIELDS
+    and SPEEDUPS.configure("event_slots", (CloudEvent, [CloudEvent.__dict__.get(name) for name in _FIELDS]))
+    and SPEEDUPS.configure("extensions", (Extensions, Extensions.__dict__["_items"], _NO_EXTENSIONS))
+):
+    SPEEDUPS.configure("sources", _SOURCES)
+    SPEEDUPS.configure("media_types", _MEDIA_TYPES)
+    SPEEDUPS.configure("is_json", _IS_JSON)
+    SPEEDUPS.configure("check_data", check_data)
+    SPEEDUPS.configure("to_timestamp", to_timestamp)
+    SPEEDUPS.configure("new_id", _new_id)
+    _C_BUILD = SPEEDUPS.build

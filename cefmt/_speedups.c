@@ -1,0 +1,1153 @@
+/* cefmt._speedups: the optional compiled accelerator of cefmt's hot paths.
+ *
+ * Every function here is a fast path for one pure-Python function, which stays the reference. A
+ * function either returns exactly what the Python one returns for the same input, or it returns the
+ * module's FALLBACK object, meaning "take the Python path": that path then gives the result, or raises
+ * the error with its message and position. The C code never raises a cefmt error itself and never
+ * changes its arguments, so whatever it does not handle is handled, and reported, in one place.
+ *
+ *   loads(raw, max_depth, max_containers)   JSON text (bytes or str) to a value; _data.load_json
+ *   build(event, attributes, data, trusted, generate_id)   the record builder; _event._build
+ *   parse_timestamp(text)                   RFC 3339 to a Timestamp; _timestamp.parse_timestamp
+ *   format_timestamp(stamp)                 a UTC Timestamp's canonical text; _timestamp.format_timestamp
+ *   read_headers(headers, max_length)       a dict of str headers; _headers._read_plain_dict
+ *   configure(name, value)                  what the Python modules hand over once at import
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <datetime.h>
+#include <structmember.h>
+#include <math.h>
+#include <string.h>
+
+static PyObject *FALLBACK;
+#define RETURN_FALLBACK return Py_NewRef(FALLBACK)
+
+/* -- what the Python modules hand over (configure) ------------------------------------------------ */
+
+static PyObject *cfg_event_type;      /* CloudEvent */
+static Py_ssize_t ev_off[11];         /* slot offsets: id source type specversion datacontenttype
+                                         dataschema subject time extensions _data _view */
+static int ev_ready;
+static PyObject *cfg_ext_type;        /* Extensions */
+static Py_ssize_t ext_items_off;
+static PyObject *cfg_no_extensions;   /* the shared empty Extensions */
+static PyObject *cfg_sources;         /* Memo: source -> checked source */
+static PyObject *cfg_media_types;     /* Memo: datacontenttype -> checked value */
+static PyObject *cfg_is_json;         /* Memo: datacontenttype -> bool */
+static PyObject *cfg_check_data;      /* _frozen.check_data */
+static PyObject *cfg_to_timestamp;    /* _timestamp.to_timestamp */
+static PyObject *cfg_new_id;          /* _event._new_id */
+static PyObject *cfg_stamp_type;      /* Timestamp */
+static Py_ssize_t stamp_nano_off;
+static int stamp_ready;
+static PyObject *cfg_utc;             /* datetime.timezone.utc */
+static PyObject *cfg_zones;           /* Memo: minutes -> timezone */
+
+static PyObject *types_seen;          /* event types seen, each kept once (bounded) */
+#define TYPES_SEEN_MAX 4096
+
+/* interned names */
+static PyObject *s_specversion, *s_id, *s_source, *s_type, *s_time, *s_datacontenttype, *s_subject;
+static PyObject *s_v10, *s_v03, *s_app_json;
+static PyObject *special_names;       /* name -> code, for the names the builder treats specially */
+enum { N_CORE = 1, N_SUBJECT = 2, N_OTHER = 3 };
+
+static PyObject *small_ints[10];
+
+static int
+slot_offset(PyObject *descr, Py_ssize_t *offset)
+{
+    if (!Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+        return -1;
+    }
+    PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+    if (member->type != T_OBJECT_EX || (member->flags & READONLY)) {
+        return -1;
+    }
+    *offset = member->offset;
+    return 0;
+}
+
+static inline void
+set_slot(PyObject *obj, Py_ssize_t offset, PyObject *value)
+{
+    PyObject **slot = (PyObject **)((char *)obj + offset);
+    PyObject *old = *slot;
+    Py_INCREF(value);
+    *slot = value;
+    Py_XDECREF(old);
+}
+
+static inline PyObject *
+get_slot(PyObject *obj, Py_ssize_t offset)
+{
+    return *(PyObject **)((char *)obj + offset);
+}
+
+#define KEEP(var)                 \
+    do {                          \
+        Py_XSETREF(var, value);   \
+        Py_INCREF(value);         \
+    } while (0)
+
+static PyObject *
+configure(PyObject *self, PyObject *args)
+{
+    const char *name;
+    PyObject *value;
+    if (!PyArg_ParseTuple(args, "sO:configure", &name, &value)) {
+        return NULL;
+    }
+    if (strcmp(name, "event_slots") == 0) {
+        /* (CloudEvent, [descriptor, ...] in the order of ev_off) */
+        PyObject *cls, *descrs;
+        if (!PyArg_ParseTuple(value, "OO", &cls, &descrs) || !PyList_Check(descrs) || PyList_GET_SIZE(descrs) != 11) {
+            PyErr_SetString(PyExc_TypeError, "event_slots: (class, list of 11 descriptors)");
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < 11; i++) {
+            if (slot_offset(PyList_GET_ITEM(descrs, i), &ev_off[i]) < 0) {
+                ev_ready = 0;
+                Py_RETURN_FALSE;
+            }
+        }
+        Py_INCREF(cls);
+        Py_XSETREF(cfg_event_type, cls);
+        ev_ready = 1;
+        Py_RETURN_TRUE;
+    }
+    if (strcmp(name, "extensions") == 0) {
+        /* (Extensions, its _items descriptor, the empty instance) */
+        PyObject *cls, *descr, *empty;
+        if (!PyArg_ParseTuple(value, "OOO", &cls, &descr, &empty)) {
+            return NULL;
+        }
+        if (slot_offset(descr, &ext_items_off) < 0) {
+            ev_ready = 0;
+            Py_RETURN_FALSE;
+        }
+        Py_INCREF(cls);
+        Py_XSETREF(cfg_ext_type, cls);
+        Py_INCREF(empty);
+        Py_XSETREF(cfg_no_extensions, empty);
+        Py_RETURN_TRUE;
+    }
+    if (strcmp(name, "timestamp") == 0) {
+        /* (Timestamp, its _nanosecond descriptor, UTC, the zones memo) */
+        PyObject *cls, *descr, *utc, *zones;
+        if (!PyArg_ParseTuple(value, "OOOO", &cls, &descr, &utc, &zones)) {
+            return NULL;
+        }
+        if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, PyDateTimeAPI->DateTimeType) ||
+            slot_offset(descr, &stamp_nano_off) < 0) {
+            stamp_ready = 0;
+            Py_RETURN_FALSE;
+        }
+        Py_INCREF(cls);
+        Py_XSETREF(cfg_stamp_type, cls);
+        Py_INCREF(utc);
+        Py_XSETREF(cfg_utc, utc);
+        Py_INCREF(zones);
+        Py_XSETREF(cfg_zones, zones);
+        stamp_ready = 1;
+        Py_RETURN_TRUE;
+    }
+    if (strcmp(name, "sources") == 0) { KEEP(cfg_sources); Py_RETURN_TRUE; }
+    if (strcmp(name, "media_types") == 0) { KEEP(cfg_media_types); Py_RETURN_TRUE; }
+    if (strcmp(name, "is_json") == 0) { KEEP(cfg_is_json); Py_RETURN_TRUE; }
+    if (strcmp(name, "check_data") == 0) { KEEP(cfg_check_data); Py_RETURN_TRUE; }
+    if (strcmp(name, "to_timestamp") == 0) { KEEP(cfg_to_timestamp); Py_RETURN_TRUE; }
+    if (strcmp(name, "new_id") == 0) { KEEP(cfg_new_id); Py_RETURN_TRUE; }
+    PyErr_Format(PyExc_KeyError, "unknown setting %s", name);
+    return NULL;
+}
+
+/* -- JSON text -------------------------------------------------------------------------------------- */
+
+/* Short ASCII strings (member names, attribute values) already made, so that a stream's repeated
+ * strings are one object each and cost a lookup instead of an allocation. Direct-mapped. */
+#define STR_CACHE_SIZE 4096
+#define STR_CACHE_MAX_LEN 64
+static PyObject *str_cache[STR_CACHE_SIZE];
+
+static PyObject *
+ascii_string(const unsigned char *start, Py_ssize_t len)
+{
+    if (len <= STR_CACHE_MAX_LEN) {
+        uint32_t hash = 2166136261u;
+        for (Py_ssize_t i = 0; i < len; i++) {
+            hash = (hash ^ start[i]) * 16777619u;
+        }
+        PyObject **entry = &str_cache[hash & (STR_CACHE_SIZE - 1)];
+        PyObject *found = *entry;
+        if (found != NULL && PyUnicode_GET_LENGTH(found) == len && memcmp(PyUnicode_1BYTE_DATA(found), start, len) == 0) {
+            Py_INCREF(found);
+            return found;
+        }
+        PyObject *made = PyUnicode_New(len, 127);
+        if (made == NULL) {
+            return NULL;
+        }
+        memcpy(PyUnicode_1BYTE_DATA(made), start, len);
+        Py_INCREF(made);
+        Py_XSETREF(*entry, made);
+        return made;
+    }
+    PyObject *made = PyUnicode_New(len, 127);
+    if (made != NULL) {
+        memcpy(PyUnicode_1BYTE_DATA(made), start, len);
+    }
+    return made;
+}
+
+typedef struct {
+    const unsigned char *s;
+    const unsigned char *end;
+    int depth;
+    int max_depth;
+    Py_ssize_t containers;
+    Py_ssize_t max_containers;
+} Parser;
+
+#define IS_SPACE(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+
+static inline void
+skip_space(Parser *p)
+{
+    while (p->s < p->end && IS_SPACE(*p->s)) {
+        p->s++;
+    }
+}
+
+static int
+hex4(const unsigned char *s, unsigned int *out)
+{
+    unsigned int value = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = s[i];
+        value <<= 4;
+        if (c >= '0' && c <= '9') value |= c - '0';
+        else if (c >= 'a' && c <= 'f') value |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') value |= c - 'A' + 10;
+        else return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+/* A string with escapes: unescaped into UTF-8, then decoded (which checks the rest of the UTF-8). */
+static PyObject *
+escaped_string(Parser *p, const unsigned char *start)
+{
+    Py_ssize_t capacity = (p->end - start);
+    char *buffer = PyMem_Malloc(capacity > 0 ? capacity : 1);
+    if (buffer == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_ssize_t n = 0;
+    const unsigned char *s = start;
+    while (s < p->end) {
+        unsigned char c = *s;
+        if (c == '"') {
+            PyObject *out = PyUnicode_DecodeUTF8(buffer, n, NULL);
+            PyMem_Free(buffer);
+            p->s = s + 1;
+            return out;
+        }
+        if (c < 0x20) {
+            break;
+        }
+        if (c != '\\') {
+            buffer[n++] = (char)c;
+            s++;
+            continue;
+        }
+        if (s + 1 >= p->end) {
+            break;
+        }
+        c = s[1];
+        s += 2;
+        switch (c) {
+        case '"': buffer[n++] = '"'; continue;
+        case '\\': buffer[n++] = '\\'; continue;
+        case '/': buffer[n++] = '/'; continue;
+        case 'b': buffer[n++] = '\b'; continue;
+        case 'f': buffer[n++] = '\f'; continue;
+        case 'n': buffer[n++] = '\n'; continue;
+        case 'r': buffer[n++] = '\r'; continue;
+        case 't': buffer[n++] = '\t'; continue;
+        case 'u': break;
+        default: goto fail;
+        }
+        unsigned int code;
+        if (p->end - s < 4 || hex4(s, &code) < 0) {
+            break;
+        }
+        s += 4;
+        if (code >= 0xDC00 && code <= 0xDFFF) {
+            break; /* a lone low surrogate */
+        }
+        if (code >= 0xD800 && code <= 0xDBFF) {
+            unsigned int low;
+            if (p->end - s < 6 || s[0] != '\\' || s[1] != 'u' || hex4(s + 2, &low) < 0 || low < 0xDC00 || low > 0xDFFF) {
+                break; /* a lone high surrogate */
+            }
+            s += 6;
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+        }
+        /* An escape is at least six bytes and its UTF-8 at most four: the buffer never overflows. */
+        if (code < 0x80) {
+            buffer[n++] = (char)code;
+        } else if (code < 0x800) {
+            buffer[n++] = (char)(0xC0 | (code >> 6));
+            buffer[n++] = (char)(0x80 | (code & 0x3F));
+        } else if (code < 0x10000) {
+            buffer[n++] = (char)(0xE0 | (code >> 12));
+            buffer[n++] = (char)(0x80 | ((code >> 6) & 0x3F));
+            buffer[n++] = (char)(0x80 | (code & 0x3F));
+        } else {
+            buffer[n++] = (char)(0xF0 | (code >> 18));
+            buffer[n++] = (char)(0x80 | ((code >> 12) & 0x3F));
+            buffer[n++] = (char)(0x80 | ((code >> 6) & 0x3F));
+            buffer[n++] = (char)(0x80 | (code & 0x3F));
+        }
+    }
+fail:
+    PyMem_Free(buffer);
+    return NULL;
+}
+
+/* After the opening quote. */
+static PyObject *
+parse_string(Parser *p)
+{
+    const unsigned char *start = p->s, *s = start;
+    unsigned char high = 0;
+    while (s < p->end) {
+        unsigned char c = *s;
+        if (c == '"') {
+            Py_ssize_t len = s - start;
+            p->s = s + 1;
+            if (high & 0x80) {
+                return PyUnicode_DecodeUTF8((const char *)start, len, NULL);
+            }
+            return ascii_string(start, len);
+        }
+        if (c == '\\') {
+            return escaped_string(p, start);
+        }
+        if (c < 0x20) {
+            return NULL;
+        }
+        high |= c;
+        s++;
+    }
+    return NULL;
+}
+
+static PyObject *
+parse_number(Parser *p)
+{
+    const unsigned char *start = p->s, *s = start, *end = p->end;
+    int is_float = 0;
+    if (*s == '-') {
+        s++;
+    }
+    if (s >= end) {
+        return NULL;
+    }
+    if (*s == '0') {
+        s++;
+    } else if (*s >= '1' && *s <= '9') {
+        while (s < end && *s >= '0' && *s <= '9') s++;
+    } else {
+        return NULL;
+    }
+    if (s < end && *s == '.') {
+        s++;
+        if (!(s < end && *s >= '0' && *s <= '9')) return NULL;
+        while (s < end && *s >= '0' && *s <= '9') s++;
+        is_float = 1;
+    }
+    if (s < end && (*s == 'e' || *s == 'E')) {
+        s++;
+        if (s < end && (*s == '+' || *s == '-')) s++;
+        if (!(s < end && *s >= '0' && *s <= '9')) return NULL;
+        while (s < end && *s >= '0' && *s <= '9') s++;
+        is_float = 1;
+    }
+    Py_ssize_t len = s - start;
+    p->s = s;
+    if (!is_float) {
+        const unsigned char *digits = start + (*start == '-');
+        Py_ssize_t count = s - digits;
+        if (count <= 18) {
+            long long value = 0;
+            for (const unsigned char *d = digits; d < s; d++) value = value * 10 + (*d - '0');
+            if (*start == '-') value = -value;
+            if (value >= 0 && value < 10) {
+                Py_INCREF(small_ints[value]);
+                return small_ints[value];
+            }
+            return PyLong_FromLongLong(value);
+        }
+    }
+    char local[64];
+    char *text = len < (Py_ssize_t)sizeof(local) ? local : PyMem_Malloc(len + 1);
+    if (text == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    memcpy(text, start, len);
+    text[len] = '\0';
+    PyObject *out;
+    if (is_float) {
+        double value = PyOS_string_to_double(text, NULL, NULL);
+        if (value == -1.0 && PyErr_Occurred()) {
+            out = NULL;
+        } else if (!isfinite(value)) {
+            out = NULL; /* beyond a 64-bit float: refused by the Python path, with its message */
+        } else {
+            out = PyFloat_FromDouble(value);
+        }
+    } else {
+        out = PyLong_FromString(text, NULL, 10); /* the digit limit of int() applies, as in json */
+    }
+    if (text != local) {
+        PyMem_Free(text);
+    }
+    return out;
+}
+
+static PyObject *parse_value(Parser *p);
+
+static PyObject *
+parse_object(Parser *p)
+{
+    PyObject *obj = PyDict_New();
+    if (obj == NULL) {
+        return NULL;
+    }
+    skip_space(p);
+    if (p->s < p->end && *p->s == '}') {
+        p->s++;
+        return obj;
+    }
+    for (;;) {
+        if (p->s >= p->end || *p->s != '"') goto fail;
+        p->s++;
+        PyObject *key = parse_string(p);
+        if (key == NULL) goto fail;
+        skip_space(p);
+        if (p->s >= p->end || *p->s != ':') {
+            Py_DECREF(key);
+            goto fail;
+        }
+        p->s++;
+        PyObject *value = parse_value(p);
+        if (value == NULL) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        Py_ssize_t before = PyDict_GET_SIZE(obj);
+        int failed = PyDict_SetItem(obj, key, value);
+        Py_DECREF(key);
+        Py_DECREF(value);
+        if (failed < 0 || PyDict_GET_SIZE(obj) == before) goto fail; /* a member named twice */
+        skip_space(p);
+        if (p->s >= p->end) goto fail;
+        if (*p->s == ',') {
+            p->s++;
+            skip_space(p);
+            continue;
+        }
+        if (*p->s == '}') {
+            p->s++;
+            return obj;
+        }
+        goto fail;
+    }
+fail:
+    Py_DECREF(obj);
+    return NULL;
+}
+
+static PyObject *
+parse_array(Parser *p)
+{
+    PyObject *list = PyList_New(0);
+    if (list == NULL) {
+        return NULL;
+    }
+    skip_space(p);
+    if (p->s < p->end && *p->s == ']') {
+        p->s++;
+        return list;
+    }
+    for (;;) {
+        PyObject *value = parse_value(p);
+        if (value == NULL) goto fail;
+        int failed = PyList_Append(list, value);
+        Py_DECREF(value);
+        if (failed < 0) goto fail;
+        skip_space(p);
+        if (p->s >= p->end) goto fail;
+        if (*p->s == ',') {
+            p->s++;
+            continue;
+        }
+        if (*p->s == ']') {
+            p->s++;
+            return list;
+        }
+        goto fail;
+    }
+fail:
+    Py_DECREF(list);
+    return NULL;
+}
+
+static int
+literal(Parser *p, const char *word, Py_ssize_t len)
+{
+    if (p->end - p->s >= len && memcmp(p->s, word, len) == 0) {
+        p->s += len;
+        return 1;
+    }
+    return 0;
+}
+
+static PyObject *
+parse_value(Parser *p)
+{
+    skip_space(p);
+    if (p->s >= p->end) {
+        return NULL;
+    }
+    unsigned char c = *p->s;
+    PyObject *out;
+    switch (c) {
+    case '"':
+        p->s++;
+        return parse_string(p);
+    case '{':
+    case '[':
+        if (++p->depth > p->max_depth || ++p->containers > p->max_containers) {
+            return NULL;
+        }
+        p->s++;
+        out = c == '{' ? parse_object(p) : parse_array(p);
+        p->depth--;
+        return out;
+    case 't':
+        if (literal(p, "true", 4)) Py_RETURN_TRUE;
+        return NULL;
+    case 'f':
+        if (literal(p, "false", 5)) Py_RETURN_FALSE;
+        return NULL;
+    case 'n':
+        if (literal(p, "null", 4)) Py_RETURN_NONE;
+        return NULL;
+    default:
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            return parse_number(p);
+        }
+        return NULL; /* NaN, Infinity and anything not JSON: the Python path says what is wrong */
+    }
+}
+
+/* The deepest nesting tried here; deeper documents take the Python path, whose parser recurses. */
+#define MAX_C_DEPTH 200
+
+static PyObject *
+loads(PyObject *self, PyObject *args)
+{
+    PyObject *raw;
+    int max_depth;
+    Py_ssize_t max_containers;
+    if (!PyArg_ParseTuple(args, "Oin:loads", &raw, &max_depth, &max_containers)) {
+        return NULL;
+    }
+    const char *text;
+    Py_ssize_t size;
+    if (PyBytes_CheckExact(raw)) {
+        text = PyBytes_AS_STRING(raw);
+        size = PyBytes_GET_SIZE(raw);
+    } else if (PyUnicode_CheckExact(raw)) {
+        if (PyUnicode_IS_ASCII(raw)) {
+            text = (const char *)PyUnicode_1BYTE_DATA(raw);
+            size = PyUnicode_GET_LENGTH(raw);
+        } else {
+            text = PyUnicode_AsUTF8AndSize(raw, &size); /* fails for lone surrogates: Python path */
+            if (text == NULL) {
+                goto fallback;
+            }
+        }
+    } else {
+        goto fallback;
+    }
+    Parser p = {
+        (const unsigned char *)text, (const unsigned char *)text + size, 0,
+        max_depth < MAX_C_DEPTH ? max_depth : MAX_C_DEPTH, 0, max_containers,
+    };
+    PyObject *value = parse_value(&p);
+    if (value == NULL) {
+        goto fallback;
+    }
+    skip_space(&p);
+    if (p.s != p.end) {
+        Py_DECREF(value);
+        goto fallback;
+    }
+    return value;
+fallback:
+    PyErr_Clear();
+    Py_INCREF(FALLBACK);
+    return FALLBACK;
+}
+
+/* -- RFC 3339 timestamps ------------------------------------------------------------------------------ */
+
+static int
+read_digits(const unsigned char *s, int count)
+{
+    int value = 0;
+    for (int i = 0; i < count; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        value = value * 10 + (s[i] - '0');
+    }
+    return value;
+}
+
+/* RFC 3339 date-time (the pattern of _timestamp._RFC3339, matched in full) to a Timestamp; NULL for
+ * anything else, with or without an error set. */
+static PyObject *
+stamp_from_text(const unsigned char *s, Py_ssize_t len)
+{
+    if (!stamp_ready || len < 20) {
+        return NULL;
+    }
+    int year = read_digits(s, 4), month = read_digits(s + 5, 2), day = read_digits(s + 8, 2);
+    int hour = read_digits(s + 11, 2), minute = read_digits(s + 14, 2), second = read_digits(s + 17, 2);
+    if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || s[4] != '-' || s[7] != '-' ||
+        (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') {
+        return NULL;
+    }
+    Py_ssize_t i = 19;
+    long nanos = 0;
+    if (s[i] == '.') {
+        Py_ssize_t start = ++i;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (i - start < 9) {
+                nanos = nanos * 10 + (s[i] - '0');
+            } else if (s[i] != '0') {
+                return NULL; /* more than nanosecond precision */
+            }
+            i++;
+        }
+        Py_ssize_t count = i - start;
+        if (count == 0) {
+            return NULL;
+        }
+        for (Py_ssize_t k = count; k < 9; k++) {
+            nanos *= 10;
+        }
+    }
+    PyObject *zone;
+    if (i + 1 == len && (s[i] == 'Z' || s[i] == 'z')) {
+        zone = Py_NewRef(cfg_utc);
+    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        int hours = read_digits(s + i + 1, 2), minutes = read_digits(s + i + 4, 2);
+        if (hours < 0 || minutes < 0 || hours > 23 || minutes > 59) {
+            return NULL;
+        }
+        int offset = hours * 60 + minutes;
+        PyObject *key = PyLong_FromLong(s[i] == '-' ? -offset : offset);
+        if (key == NULL) {
+            return NULL;
+        }
+        zone = PyObject_GetItem(cfg_zones, key);
+        Py_DECREF(key);
+        if (zone == NULL) {
+            return NULL;
+        }
+    } else {
+        return NULL;
+    }
+    PyObject *stamp = PyDateTimeAPI->DateTime_FromDateAndTime(
+        year, month, day, hour, minute, second, (int)(nanos / 1000), zone, (PyTypeObject *)cfg_stamp_type);
+    Py_DECREF(zone);
+    if (stamp == NULL) {
+        return NULL; /* day 31 of a 30-day month, hour 24, a leap second */
+    }
+    PyObject *rest = PyLong_FromLong(nanos % 1000);
+    if (rest == NULL) {
+        Py_DECREF(stamp);
+        return NULL;
+    }
+    set_slot(stamp, stamp_nano_off, rest);
+    Py_DECREF(rest);
+    return stamp;
+}
+
+static PyObject *
+parse_timestamp(PyObject *self, PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text) || !PyUnicode_IS_ASCII(text)) {
+        RETURN_FALLBACK;
+    }
+    PyObject *stamp = stamp_from_text(PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text));
+    if (stamp == NULL) {
+        PyErr_Clear();
+        RETURN_FALLBACK;
+    }
+    return stamp;
+}
+
+static PyObject *
+format_timestamp(PyObject *self, PyObject *stamp)
+{
+    if (!stamp_ready || (PyObject *)Py_TYPE(stamp) != cfg_stamp_type) {
+        RETURN_FALLBACK;
+    }
+    PyDateTime_DateTime *dt = (PyDateTime_DateTime *)stamp;
+    if (!dt->hastzinfo || dt->tzinfo != cfg_utc) {
+        RETURN_FALLBACK;
+    }
+    PyObject *rest = get_slot(stamp, stamp_nano_off);
+    if (rest == NULL || !PyLong_CheckExact(rest)) {
+        RETURN_FALLBACK;
+    }
+    long below = PyLong_AsLong(rest);
+    if (below < 0 || below > 999) {
+        PyErr_Clear();
+        RETURN_FALLBACK;
+    }
+    long nanos = PyDateTime_DATE_GET_MICROSECOND(stamp) * 1000L + below;
+    char text[48];
+    int n = snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d", PyDateTime_GET_YEAR(stamp),
+                     PyDateTime_GET_MONTH(stamp), PyDateTime_GET_DAY(stamp), PyDateTime_DATE_GET_HOUR(stamp),
+                     PyDateTime_DATE_GET_MINUTE(stamp), PyDateTime_DATE_GET_SECOND(stamp));
+    if (nanos == 0) {
+        /* no fraction */
+    } else if (nanos % 1000000 == 0) {
+        n += snprintf(text + n, sizeof(text) - n, ".%03ld", nanos / 1000000);
+    } else if (nanos % 1000 == 0) {
+        n += snprintf(text + n, sizeof(text) - n, ".%06ld", nanos / 1000);
+    } else {
+        n += snprintf(text + n, sizeof(text) - n, ".%09ld", nanos);
+    }
+    text[n++] = 'Z';
+    return PyUnicode_FromStringAndSize(text, n);
+}
+
+/* -- HTTP headers ---------------------------------------------------------------------------------------- */
+
+static PyObject *s_content_type;
+
+static PyObject *
+read_headers(PyObject *self, PyObject *args)
+{
+    PyObject *headers;
+    Py_ssize_t max_length;
+    if (!PyArg_ParseTuple(args, "On:read_headers", &headers, &max_length)) {
+        return NULL;
+    }
+    if (!PyDict_CheckExact(headers)) {
+        RETURN_FALLBACK;
+    }
+    PyObject *attributes = PyDict_New();
+    if (attributes == NULL) {
+        return NULL;
+    }
+    PyObject *content_type = Py_None, *key, *value;
+    Py_ssize_t pos = 0, total = 0;
+    int cased = 0;
+    while (PyDict_Next(headers, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key) || !PyUnicode_IS_ASCII(key)) {
+            goto fallback;
+        }
+        const unsigned char *name = PyUnicode_1BYTE_DATA(key);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+        for (Py_ssize_t i = 0; i < len; i++) {
+            if (name[i] >= 'A' && name[i] <= 'Z') {
+                goto fallback; /* names that may differ only in case: the general path */
+            }
+            cased |= name[i] >= 'a' && name[i] <= 'z';
+        }
+        if (len >= 3 && name[0] == 'c' && name[1] == 'e' && name[2] == '-') {
+            if (!PyUnicode_CheckExact(value)) {
+                goto fallback;
+            }
+            Py_ssize_t size = PyUnicode_GET_LENGTH(value);
+            total += size;
+            if (total > max_length || PyUnicode_FindChar(value, '%', 0, size, 1) != -1 ||
+                (size > 0 && PyUnicode_READ_CHAR(value, 0) == '"')) {
+                goto fallback; /* too long, or to be decoded: the Python path */
+            }
+            PyObject *attribute = ascii_string(name + 3, len - 3);
+            if (attribute == NULL) {
+                goto fallback;
+            }
+            int failed = PyDict_SetItem(attributes, attribute, value);
+            Py_DECREF(attribute);
+            if (failed < 0) {
+                goto fallback;
+            }
+        } else if (len == 12 && memcmp(name, "content-type", 12) == 0) {
+            content_type = value;
+        }
+    }
+    if (!cased) {
+        goto fallback;
+    }
+    if (content_type != Py_None && (!PyUnicode_CheckExact(content_type) || PyUnicode_GET_LENGTH(content_type) > max_length)) {
+        goto fallback;
+    }
+    PyObject *pair = PyTuple_Pack(2, attributes, content_type);
+    Py_DECREF(attributes);
+    return pair;
+fallback:
+    Py_DECREF(attributes);
+    PyErr_Clear();
+    RETURN_FALLBACK;
+}
+
+/* -- the record builder ---------------------------------------------------------------------------------- */
+
+/* A valid String that needs no further check: non-empty printable ASCII. */
+static inline int
+is_plain(PyObject *value, int may_be_empty)
+{
+    if (!PyUnicode_CheckExact(value) || !PyUnicode_IS_ASCII(value)) {
+        return 0;
+    }
+    Py_ssize_t len = PyUnicode_GET_LENGTH(value);
+    if (len == 0) {
+        return may_be_empty;
+    }
+    const unsigned char *s = PyUnicode_1BYTE_DATA(value);
+    for (Py_ssize_t i = 0; i < len; i++) {
+        if (s[i] < 0x20 || s[i] > 0x7e) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+is_extension_name(PyObject *name)
+{
+    if (!PyUnicode_CheckExact(name) || !PyUnicode_IS_ASCII(name)) {
+        return 0;
+    }
+    Py_ssize_t len = PyUnicode_GET_LENGTH(name);
+    const unsigned char *s = PyUnicode_1BYTE_DATA(name);
+    if (len == 0) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static inline int
+is_utc_stamp(PyObject *value)
+{
+    return stamp_ready && (PyObject *)Py_TYPE(value) == cfg_stamp_type && ((PyDateTime_DateTime *)value)->hastzinfo &&
+           ((PyDateTime_DateTime *)value)->tzinfo == cfg_utc;
+}
+
+static int
+is_extension_value(PyObject *value)
+{
+    if (PyUnicode_CheckExact(value)) {
+        return is_plain(value, 1);
+    }
+    if (PyBool_Check(value)) {
+        return 1;
+    }
+    if (PyLong_CheckExact(value)) {
+        int overflow;
+        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+        return !overflow && number >= -2147483648LL && number <= 2147483647LL;
+    }
+    return is_utc_stamp(value);
+}
+
+/* A value through a Memo (a dict whose __missing__ computes and checks): new reference, or NULL. */
+static PyObject *
+through_memo(PyObject *memo, PyObject *key)
+{
+    PyObject *found = PyDict_GetItemWithError(memo, key);
+    if (found != NULL) {
+        return Py_NewRef(found);
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyObject_GetItem(memo, key);
+}
+
+static PyObject *
+build(PyObject *self, PyObject *args)
+{
+    PyObject *event, *attributes, *data;
+    int trusted, generate_id;
+    if (!PyArg_ParseTuple(args, "OOOpp:build", &event, &attributes, &data, &trusted, &generate_id)) {
+        return NULL;
+    }
+    PyObject *event_id = NULL, *source = NULL, *event_type = NULL, *time = NULL, *content_type = NULL;
+    PyObject *extensions = NULL, *ext_object = NULL, *checked_data = NULL, *made = NULL;
+    PyObject *specversion, *subject = Py_None, *value, *key;
+
+    if (!ev_ready || !cfg_sources || !cfg_media_types || !cfg_is_json || !cfg_check_data || !cfg_to_timestamp ||
+        !cfg_new_id || !cfg_ext_type || !PyDict_CheckExact(attributes) ||
+        (event != Py_None && (PyObject *)Py_TYPE(event) != cfg_event_type)) {
+        goto fallback;
+    }
+
+    specversion = PyDict_GetItemWithError(attributes, s_specversion);
+    if (specversion == NULL || specversion == Py_None) {
+        if (!generate_id) goto fallback;
+        specversion = s_v10;
+    } else if (!PyUnicode_CheckExact(specversion)) {
+        goto fallback;
+    } else if (PyUnicode_Compare(specversion, s_v10) == 0) {
+        specversion = s_v10;
+    } else if (PyUnicode_Compare(specversion, s_v03) == 0) {
+        specversion = s_v03;
+    } else {
+        goto fallback;
+    }
+
+    value = PyDict_GetItemWithError(attributes, s_id);
+    if (value == NULL || value == Py_None) {
+        if (!generate_id) goto fallback;
+        event_id = PyObject_CallNoArgs(cfg_new_id);
+        if (event_id == NULL) goto fallback;
+    } else if (is_plain(value, 0)) {
+        event_id = Py_NewRef(value);
+    } else {
+        goto fallback;
+    }
+
+    value = PyDict_GetItemWithError(attributes, s_source);
+    if (value == NULL || !PyUnicode_CheckExact(value)) goto fallback;
+    source = through_memo(cfg_sources, value);
+    if (source == NULL) goto fallback;
+
+    value = PyDict_GetItemWithError(attributes, s_type);
+    if (value == NULL || !is_plain(value, 0)) goto fallback;
+    event_type = PyDict_SetDefault(types_seen, value, value);
+    if (event_type == NULL) goto fallback;
+    Py_INCREF(event_type);
+    if (PyDict_GET_SIZE(types_seen) >= TYPES_SEEN_MAX) {
+        PyDict_Clear(types_seen);
+    }
+
+    value = PyDict_GetItemWithError(attributes, s_time);
+    if (value == NULL || value == Py_None) {
+        time = Py_NewRef(Py_None);
+    } else if (PyUnicode_CheckExact(value)) {
+        if (!PyUnicode_IS_ASCII(value)) goto fallback;
+        time = stamp_from_text(PyUnicode_1BYTE_DATA(value), PyUnicode_GET_LENGTH(value));
+        if (time == NULL) goto fallback;
+    } else if (is_utc_stamp(value)) {
+        time = Py_NewRef(value);
+    } else {
+        time = PyObject_CallFunctionObjArgs(cfg_to_timestamp, value, s_time, NULL);
+        if (time == NULL) goto fallback;
+    }
+
+    value = PyDict_GetItemWithError(attributes, s_datacontenttype);
+    if (value == NULL || value == Py_None) {
+        content_type = NULL;
+    } else if (PyUnicode_CheckExact(value)) {
+        content_type = through_memo(cfg_media_types, value);
+        if (content_type == NULL) goto fallback;
+    } else {
+        goto fallback;
+    }
+
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(attributes, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) goto fallback;
+        if (value == Py_None) continue; /* absent, as the JSON format writes it */
+        PyObject *code = PyDict_GetItemWithError(special_names, key);
+        if (code != NULL) {
+            long which = PyLong_AsLong(code);
+            if (which == N_CORE) continue;
+            if (which == N_SUBJECT && is_plain(value, 0)) {
+                subject = value;
+                continue;
+            }
+            goto fallback; /* dataschema, schemaurl, datacontentencoding, data: the Python path */
+        }
+        if (PyErr_Occurred() || !is_extension_name(key) || !is_extension_value(value)) goto fallback;
+        if (extensions == NULL && (extensions = PyDict_New()) == NULL) goto fallback;
+        if (PyDict_SetItem(extensions, key, value) < 0) goto fallback;
+    }
+
+    if (data == Py_None || PyBytes_CheckExact(data)) {
+        checked_data = Py_NewRef(data);
+    } else if (PyUnicode_CheckExact(data)) {
+        if (!trusted && !PyUnicode_IS_ASCII(data)) goto fallback;
+        checked_data = Py_NewRef(data);
+        if (content_type == NULL) content_type = Py_NewRef(s_app_json);
+    } else if (PyDict_CheckExact(data) || PyList_CheckExact(data) || PyLong_CheckExact(data) ||
+               PyFloat_CheckExact(data) || PyBool_Check(data)) {
+        if (trusted) {
+            checked_data = Py_NewRef(data);
+        } else {
+            checked_data = PyObject_CallOneArg(cfg_check_data, data);
+            if (checked_data == NULL) goto fallback;
+        }
+        if (content_type == NULL) {
+            content_type = Py_NewRef(s_app_json);
+        } else {
+            PyObject *is_json = through_memo(cfg_is_json, content_type);
+            if (is_json == NULL) goto fallback;
+            int yes = is_json == Py_True;
+            Py_DECREF(is_json);
+            if (!yes) goto fallback;
+        }
+    } else {
+        goto fallback; /* typed data, bytearray, memoryview, tuples, subclasses */
+    }
+
+    if (extensions != NULL) {
+        ext_object = ((PyTypeObject *)cfg_ext_type)->tp_alloc((PyTypeObject *)cfg_ext_type, 0);
+        if (ext_object == NULL) goto fallback;
+        set_slot(ext_object, ext_items_off, extensions);
+        if (PyObject_IS_GC(ext_object)) PyObject_GC_UnTrack(ext_object); /* holds only atomic values */
+    } else {
+        ext_object = Py_NewRef(cfg_no_extensions);
+    }
+
+    if (event == Py_None) {
+        made = ((PyTypeObject *)cfg_event_type)->tp_alloc((PyTypeObject *)cfg_event_type, 0);
+        if (made == NULL) goto fallback;
+        event = made;
+    } else {
+        made = Py_NewRef(event);
+    }
+    set_slot(event, ev_off[0], event_id);
+    set_slot(event, ev_off[1], source);
+    set_slot(event, ev_off[2], event_type);
+    set_slot(event, ev_off[3], specversion);
+    set_slot(event, ev_off[4], content_type != NULL ? content_type : Py_None);
+    set_slot(event, ev_off[5], Py_None);
+    set_slot(event, ev_off[6], subject);
+    set_slot(event, ev_off[7], time);
+    set_slot(event, ev_off[8], ext_object);
+    set_slot(event, ev_off[9], checked_data);
+    set_slot(event, ev_off[10], Py_None);
+    /* Nothing the record holds can refer back to it (strings, a Timestamp, extensions of atomic
+     * values, JSON data that only it holds), so it can be in no reference cycle: the collector need
+     * not visit it, which keeps a program holding a million events out of long collections. */
+    if (PyObject_IS_GC(event)) PyObject_GC_UnTrack(event);
+
+    Py_XDECREF(event_id);
+    Py_XDECREF(source);
+    Py_XDECREF(event_type);
+    Py_XDECREF(time);
+    Py_XDECREF(content_type);
+    Py_XDECREF(extensions);
+    Py_XDECREF(ext_object);
+    Py_XDECREF(checked_data);
+    return made;
+
+fallback:
+    PyErr_Clear();
+    Py_XDECREF(event_id);
+    Py_XDECREF(source);
+    Py_XDECREF(event_type);
+    Py_XDECREF(time);
+    Py_XDECREF(content_type);
+    Py_XDECREF(extensions);
+    Py_XDECREF(ext_object);
+    Py_XDECREF(checked_data);
+    Py_XDECREF(made);
+    RETURN_FALLBACK;
+}
+
+/* -- the module ------------------------------------------------------------------------------------------ */
+
+static PyMethodDef methods[] = {
+    {"configure", configure, METH_VARARGS, "Hand over what the fast paths need (once, at import)."},
+    {"loads", loads, METH_VARARGS, "JSON text to a value, or FALLBACK."},
+    {"build", build, METH_VARARGS, "Fill (or make) a CloudEvent record, or FALLBACK."},
+    {"parse_timestamp", parse_timestamp, METH_O, "RFC 3339 text to a Timestamp, or FALLBACK."},
+    {"format_timestamp", format_timestamp, METH_O, "A UTC Timestamp's canonical text, or FALLBACK."},
+    {"read_headers", read_headers, METH_VARARGS, "A dict of headers' CloudEvents part, or FALLBACK."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "cefmt._speedups",
+    "The optional compiled fast paths of cefmt; each falls back to the pure-Python reference.", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    FALLBACK = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    types_seen = PyDict_New();
+    special_names = PyDict_New();
+    if (FALLBACK == NULL || types_seen == NULL || special_names == NULL) {
+        goto error;
+    }
+    for (int i = 0; i < 10; i++) {
+        small_ints[i] = PyLong_FromLong(i);
+    }
+#define NAME(var, text) if ((var = PyUnicode_InternFromString(text)) == NULL) goto error
+    NAME(s_specversion, "specversion");
+    NAME(s_id, "id");
+    NAME(s_source, "source");
+    NAME(s_type, "type");
+    NAME(s_time, "time");
+    NAME(s_datacontenttype, "datacontenttype");
+    NAME(s_subject, "subject");
+    NAME(s_v10, "1.0");
+    NAME(s_v03, "0.3");
+    NAME(s_app_json, "application/json");
+    NAME(s_content_type, "content-type");
+#undef NAME
+    const char *core[] = {"specversion", "id", "source", "type", "time", "datacontenttype"};
+    const char *other[] = {"dataschema", "schemaurl", "datacontentencoding", "data"};
+    for (size_t i = 0; i < sizeof(core) / sizeof(*core); i++) {
+        PyObject *code = PyLong_FromLong(N_CORE);
+        if (code == NULL || PyDict_SetItemString(special_names, core[i], code) < 0) goto error;
+        Py_DECREF(code);
+    }
+    for (size_t i = 0; i < sizeof(other) / sizeof(*other); i++) {
+        PyObject *code = PyLong_FromLong(N_OTHER);
+        if (code == NULL || PyDict_SetItemString(special_names, other[i], code) < 0) goto error;
+        Py_DECREF(code);
+    }
+    PyObject *code = PyLong_FromLong(N_SUBJECT);
+    if (code == NULL || PyDict_SetItemString(special_names, "subject", code) < 0) goto error;
+    Py_DECREF(code);
+    if (PyModule_AddObjectRef(m, "FALLBACK", FALLBACK) < 0) goto error;
+    return m;
+error:
+    Py_DECREF(m);
+    return NULL;
+}
