@@ -83,6 +83,7 @@ def _c_encoder() -> Callable[[Any, int], list[str]] | None:
 
 _C_ENCODE = _c_encoder()
 _C_LOADS = SPEEDUPS.loads if SPEEDUPS is not None else None
+_CONTAINERS = (dict, list)
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_object)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _JSON_SPACE = " \t\n\r"
@@ -157,7 +158,8 @@ def load_json(raw: bytes | str, where: str, *, limits: Limits | None = None, bat
         # The compiled parser checks the depth and container count as it goes and leaves anything it
         # does not take as it is (errors, limits, lone surrogates) to the path below, which reports it.
         value = _C_LOADS(raw, limits.max_nesting_depth, limits.max_container_count)
-        if value is not FALLBACK and not (batch and type(value) is list and len(value) > limits.max_batch_length):
+        # A batch whose outermost container holds more than max_batch_length items is reported below.
+        if value is not FALLBACK and not (batch and type(value) in _CONTAINERS and len(value) > limits.max_batch_length):
             return value
     if limits.may_exceed_json(size) or (batch and size > 2 * limits.max_batch_length):
         try:
