@@ -238,11 +238,9 @@ def _checked(value: Any, path: str, depth: int, max_depth: int) -> Any:
             if not key.isascii():
                 _check_text(key, f"{path} key")
             items[key] = _checked(item, f"{path}.{key}", depth + 1, max_depth)
-        return FrozenDict(items)
+        return items  # a plain dict: the C JSON encoder writes it at full speed; readers get a view
     if isinstance(value, (list, tuple)):
-        return FrozenList(
-            [_checked(item, f"{path}[{index}]", depth + 1, max_depth) for index, item in enumerate(value)]
-        )
+        return [_checked(item, f"{path}[{index}]", depth + 1, max_depth) for index, item in enumerate(value)]
     if isinstance(value, (str, int, float)):  # subclasses (an IntEnum, a str subclass) as their plain value
         plain = str(value) if isinstance(value, str) else int(value) if isinstance(value, int) else float(value)
         return _checked(plain, path, depth, max_depth)
