@@ -83,6 +83,8 @@ def _c_encoder() -> Callable[[Any, int], list[str]] | None:
 
 _C_ENCODE = _c_encoder()
 _C_LOADS = SPEEDUPS.loads if SPEEDUPS is not None else None
+if SPEEDUPS is not None and _C_ENCODE is not None:  # the writers of _json_format and _http use both
+    SPEEDUPS.configure("encoder", _C_ENCODE)
 _CONTAINERS = (dict, list)
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_object)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
@@ -299,3 +301,6 @@ def _body_kind(datacontenttype: str) -> tuple[int, str]:
 
 
 _BODY_KINDS: Memo[str, tuple[int, str]] = Memo(_body_kind)
+
+if SPEEDUPS is not None:
+    SPEEDUPS.configure("body_kinds", _BODY_KINDS)

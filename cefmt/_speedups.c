@@ -44,6 +44,8 @@ static Py_ssize_t stamp_nano_off;
 static int stamp_ready;
 static PyObject *cfg_utc;             /* datetime.timezone.utc */
 static PyObject *cfg_zones;           /* Memo: minutes -> timezone */
+static PyObject *cfg_encoder;         /* the C JSON encoder of _data (encoder(value, 0) -> chunks) */
+static PyObject *cfg_body_kinds;      /* Memo: datacontenttype -> (kind, charset) */
 
 static PyObject *types_seen;          /* event types seen, each kept once (bounded) */
 #define TYPES_SEEN_MAX 4096
@@ -52,7 +54,7 @@ static PyObject *types_seen;          /* event types seen, each kept once (bound
 static PyObject *s_specversion, *s_id, *s_source, *s_type, *s_time, *s_datacontenttype, *s_subject;
 static PyObject *s_v10, *s_v03, *s_app_json;
 static PyObject *special_names;       /* name -> code, for the names the builder treats specially */
-enum { N_CORE = 1, N_SUBJECT = 2, N_OTHER = 3 };
+enum { N_CORE = 1, N_SUBJECT = 2, N_OTHER = 3, N_DATA = 4 };
 
 static PyObject *small_ints[10];
 
@@ -160,6 +162,8 @@ configure(PyObject *self, PyObject *args)
     if (strcmp(name, "check_data") == 0) { KEEP(cfg_check_data); Py_RETURN_TRUE; }
     if (strcmp(name, "to_timestamp") == 0) { KEEP(cfg_to_timestamp); Py_RETURN_TRUE; }
     if (strcmp(name, "new_id") == 0) { KEEP(cfg_new_id); Py_RETURN_TRUE; }
+    if (strcmp(name, "encoder") == 0) { KEEP(cfg_encoder); Py_RETURN_TRUE; }
+    if (strcmp(name, "body_kinds") == 0) { KEEP(cfg_body_kinds); Py_RETURN_TRUE; }
     PyErr_Format(PyExc_KeyError, "unknown setting %s", name);
     return NULL;
 }
@@ -901,8 +905,8 @@ static PyObject *
 build(PyObject *self, PyObject *args)
 {
     PyObject *event, *attributes, *data;
-    int trusted, generate_id;
-    if (!PyArg_ParseTuple(args, "OOOpp:build", &event, &attributes, &data, &trusted, &generate_id)) {
+    int trusted, generate_id, document = 0;
+    if (!PyArg_ParseTuple(args, "OOOpp|p:build", &event, &attributes, &data, &trusted, &generate_id, &document)) {
         return NULL;
     }
     PyObject *event_id = NULL, *source = NULL, *event_type = NULL, *time = NULL, *content_type = NULL;
@@ -989,6 +993,9 @@ build(PyObject *self, PyObject *args)
             if (which == N_SUBJECT && is_plain(value, 0)) {
                 subject = value;
                 continue;
+            }
+            if (which == N_DATA && document) {
+                continue; /* a JSON-format document's data member: given as data */
             }
             goto fallback; /* dataschema, schemaurl, datacontentencoding, data: the Python path */
         }
@@ -1080,6 +1087,417 @@ fallback:
     RETURN_FALLBACK;
 }
 
+/* -- writing events ---------------------------------------------------------------------------------------- */
+
+static PyObject *s_utf8;
+
+typedef struct {
+    char *data;
+    Py_ssize_t len;
+    Py_ssize_t cap;
+} Buffer;
+
+static int
+put(Buffer *b, const char *text, Py_ssize_t n)
+{
+    if (b->len + n > b->cap) {
+        Py_ssize_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n + 256;
+        char *grown = PyMem_Realloc(b->data, cap);
+        if (grown == NULL) {
+            return -1;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, text, n);
+    b->len += n;
+    return 0;
+}
+
+#define PUT_LITERAL(b, text) put(b, text, (Py_ssize_t)sizeof(text) - 1)
+
+/* A str as JSON text in UTF-8, escaped as the json module escapes with ensure_ascii=False; -1 for a
+ * string with no UTF-8 form (a lone surrogate), which the Python path reports. */
+static int
+put_json_string(Buffer *b, PyObject *text)
+{
+    Py_ssize_t size;
+    const char *utf8 = PyUnicode_IS_ASCII(text) ? (const char *)PyUnicode_1BYTE_DATA(text) : PyUnicode_AsUTF8AndSize(text, &size);
+    if (utf8 == NULL) {
+        return -1;
+    }
+    if (PyUnicode_IS_ASCII(text)) {
+        size = PyUnicode_GET_LENGTH(text);
+    }
+    if (put(b, "\"", 1) < 0) {
+        return -1;
+    }
+    Py_ssize_t start = 0;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)utf8[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        if (put(b, utf8 + start, i - start) < 0) {
+            return -1;
+        }
+        char escape[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        int n = 2;
+        switch (c) {
+        case '"': escape[1] = '"'; break;
+        case '\\': escape[1] = '\\'; break;
+        case '\n': escape[1] = 'n'; break;
+        case '\r': escape[1] = 'r'; break;
+        case '\t': escape[1] = 't'; break;
+        case '\b': escape[1] = 'b'; break;
+        case '\f': escape[1] = 'f'; break;
+        default:
+            snprintf(escape + 1, 6, "u%04x", c);
+            n = 6;
+        }
+        if (put(b, escape, n) < 0) {
+            return -1;
+        }
+        start = i + 1;
+    }
+    if (put(b, utf8 + start, size - start) < 0) {
+        return -1;
+    }
+    return put(b, "\"", 1);
+}
+
+static int
+put_name(Buffer *b, const char *name, int *first)
+{
+    if (!*first && put(b, ",", 1) < 0) {
+        return -1;
+    }
+    *first = 0;
+    if (put(b, "\"", 1) < 0 || put(b, name, (Py_ssize_t)strlen(name)) < 0) {
+        return -1;
+    }
+    return PUT_LITERAL(b, "\":");
+}
+
+/* A JSON value through the json module's C encoder (what _data._encode does), as UTF-8. */
+static int
+put_json_value(Buffer *b, PyObject *value)
+{
+    PyObject *chunks = PyObject_CallFunction(cfg_encoder, "Oi", value, 0);
+    if (chunks == NULL) {
+        return -1;
+    }
+    PyObject *empty = PyUnicode_New(0, 0);
+    PyObject *text = empty == NULL ? NULL : PyUnicode_Join(empty, chunks);
+    Py_XDECREF(empty);
+    Py_DECREF(chunks);
+    if (text == NULL) {
+        return -1;
+    }
+    Py_ssize_t size;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &size);
+    int result = utf8 == NULL ? -1 : put(b, utf8, size);
+    Py_DECREF(text);
+    return result;
+}
+
+static int
+put_timestamp_text(Buffer *b, PyObject *stamp)
+{
+    PyObject *text = format_timestamp(NULL, stamp);
+    if (text == NULL || text == FALLBACK) {
+        Py_XDECREF(text);
+        return -1;
+    }
+    int result = put(b, "\"", 1) < 0 || put(b, (const char *)PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text)) < 0 ||
+                 put(b, "\"", 1) < 0 ? -1 : 0;
+    Py_DECREF(text);
+    return result;
+}
+
+static int
+is_json_container(PyObject *data)
+{
+    return PyDict_CheckExact(data) || PyList_CheckExact(data) || PyLong_CheckExact(data) || PyFloat_CheckExact(data) ||
+           PyBool_Check(data);
+}
+
+/* One event as the JSON format's document (_json_format.encode_event without the bytes object). */
+static int
+put_document(Buffer *b, PyObject *event)
+{
+    if (!ev_ready || !cfg_encoder || (PyObject *)Py_TYPE(event) != cfg_event_type) {
+        return -1;
+    }
+    PyObject *specversion = get_slot(event, ev_off[3]);
+    int v10;
+    if (specversion == s_v10 || (specversion != NULL && PyUnicode_CheckExact(specversion) && PyUnicode_Compare(specversion, s_v10) == 0)) {
+        v10 = 1;
+    } else if (specversion != NULL && PyUnicode_CheckExact(specversion) && PyUnicode_Compare(specversion, s_v03) == 0) {
+        v10 = 0;
+    } else {
+        return -1;
+    }
+    PyObject *data = get_slot(event, ev_off[9]);
+    PyObject *extensions = get_slot(event, ev_off[8]);
+    if (data == NULL || extensions == NULL || (PyObject *)Py_TYPE(extensions) != cfg_ext_type) {
+        return -1;
+    }
+    PyObject *items = get_slot(extensions, ext_items_off);
+    if (items == NULL || !PyDict_CheckExact(items)) {
+        return -1;
+    }
+    if (!(data == Py_None || PyUnicode_CheckExact(data) || is_json_container(data))) {
+        return -1; /* bytes (Base64), typed data: the Python path */
+    }
+    int first = 1;
+    static const char *names[] = {"specversion", "id", "source", "type", "datacontenttype", NULL, "subject"};
+    if (put(b, "{", 1) < 0) {
+        return -1;
+    }
+    for (int i = 0; i < 7; i++) {
+        int slot = i == 0 ? 3 : i == 1 ? 0 : i == 2 ? 1 : i == 3 ? 2 : i;
+        PyObject *value = get_slot(event, ev_off[slot]);
+        if (value == NULL) {
+            return -1;
+        }
+        if (value == Py_None) {
+            continue;
+        }
+        if (!PyUnicode_CheckExact(value)) {
+            return -1;
+        }
+        const char *name = names[i] != NULL ? names[i] : (v10 ? "dataschema" : "schemaurl");
+        if (put_name(b, name, &first) < 0 || put_json_string(b, value) < 0) {
+            return -1;
+        }
+    }
+    PyObject *time = get_slot(event, ev_off[7]);
+    if (time == NULL) {
+        return -1;
+    }
+    if (time != Py_None && (put_name(b, "time", &first) < 0 || put_timestamp_text(b, time) < 0)) {
+        return -1;
+    }
+    PyObject *name, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(items, &pos, &name, &value)) {
+        if (!PyUnicode_CheckExact(name) || !PyUnicode_IS_ASCII(name)) {
+            return -1;
+        }
+        if ((!first && put(b, ",", 1) < 0) || put(b, "\"", 1) < 0 ||
+            put(b, (const char *)PyUnicode_1BYTE_DATA(name), PyUnicode_GET_LENGTH(name)) < 0 || PUT_LITERAL(b, "\":") < 0) {
+            return -1;
+        }
+        first = 0;
+        if (PyUnicode_CheckExact(value)) {
+            if (put_json_string(b, value) < 0) return -1;
+        } else if (value == Py_True) {
+            if (PUT_LITERAL(b, "true") < 0) return -1;
+        } else if (value == Py_False) {
+            if (PUT_LITERAL(b, "false") < 0) return -1;
+        } else if (PyLong_CheckExact(value)) {
+            char digits[32];
+            int overflow;
+            long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+            if (overflow || (number == -1 && PyErr_Occurred())) return -1;
+            int n = snprintf(digits, sizeof(digits), "%lld", number);
+            if (put(b, digits, n) < 0) return -1;
+        } else if (is_utc_stamp(value)) {
+            if (put_timestamp_text(b, value) < 0) return -1;
+        } else {
+            return -1; /* Binary: Base64 on the Python path */
+        }
+    }
+    if (data != Py_None) {
+        if (put_name(b, "data", &first) < 0) {
+            return -1;
+        }
+        if (PyUnicode_CheckExact(data) ? put_json_string(b, data) < 0 : put_json_value(b, data) < 0) {
+            return -1;
+        }
+    }
+    return put(b, "}", 1);
+}
+
+static PyObject *
+buffer_bytes(Buffer *b, int ok)
+{
+    PyObject *out = ok == 0 ? PyBytes_FromStringAndSize(b->data, b->len) : NULL;
+    PyMem_Free(b->data);
+    if (out == NULL) {
+        PyErr_Clear();
+        RETURN_FALLBACK;
+    }
+    return out;
+}
+
+static PyObject *
+encode_document(PyObject *self, PyObject *event)
+{
+    Buffer b = {NULL, 0, 0};
+    return buffer_bytes(&b, put_document(&b, event));
+}
+
+static PyObject *
+encode_documents(PyObject *self, PyObject *events)
+{
+    if (!PyList_CheckExact(events)) {
+        RETURN_FALLBACK;
+    }
+    Buffer b = {NULL, 0, 0};
+    int ok = put(&b, "[", 1);
+    for (Py_ssize_t i = 0; ok == 0 && i < PyList_GET_SIZE(events); i++) {
+        if ((i > 0 && put(&b, ",", 1) < 0) || put_document(&b, PyList_GET_ITEM(events, i)) < 0) {
+            ok = -1;
+        }
+    }
+    if (ok == 0) {
+        ok = put(&b, "]", 1);
+    }
+    return buffer_bytes(&b, ok);
+}
+
+/* A header value that needs no percent-encoding: printable ASCII without space, '"' or '%'. */
+static int
+plain_header(PyObject *value)
+{
+    if (!PyUnicode_CheckExact(value) || !PyUnicode_IS_ASCII(value)) {
+        return 0;
+    }
+    const unsigned char *s = PyUnicode_1BYTE_DATA(value);
+    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(value); i < n; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '%') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static PyObject *s_ce_specversion, *s_ce_id, *s_ce_source, *s_ce_type, *s_ce_subject, *s_ce_time;
+
+static int
+set_header(PyObject *headers, PyObject *name, PyObject *value)
+{
+    return plain_header(value) ? PyDict_SetItem(headers, name, value) : -1;
+}
+
+/* The HTTP binary mode's message of an event (_http.encode_binary): (headers, body), or FALLBACK. */
+static PyObject *
+binary_message(PyObject *self, PyObject *event)
+{
+    PyObject *headers = NULL, *body = NULL, *kind = NULL;
+    if (!ev_ready || !cfg_encoder || !cfg_body_kinds || (PyObject *)Py_TYPE(event) != cfg_event_type) {
+        RETURN_FALLBACK;
+    }
+    PyObject *specversion = get_slot(event, ev_off[3]), *event_id = get_slot(event, ev_off[0]);
+    PyObject *source = get_slot(event, ev_off[1]), *event_type = get_slot(event, ev_off[2]);
+    PyObject *content_type = get_slot(event, ev_off[4]), *schema = get_slot(event, ev_off[5]);
+    PyObject *subject = get_slot(event, ev_off[6]), *time = get_slot(event, ev_off[7]);
+    PyObject *extensions = get_slot(event, ev_off[8]), *data = get_slot(event, ev_off[9]);
+    if (!specversion || !event_id || !source || !event_type || !content_type || !schema || !subject || !time ||
+        !extensions || !data || schema != Py_None || (PyObject *)Py_TYPE(extensions) != cfg_ext_type) {
+        goto fallback;
+    }
+    PyObject *items = get_slot(extensions, ext_items_off);
+    if (items == NULL || !PyDict_CheckExact(items) || (headers = PyDict_New()) == NULL) {
+        goto fallback;
+    }
+    if (!PyUnicode_CheckExact(specversion) || PyDict_SetItem(headers, s_ce_specversion, specversion) < 0 ||
+        set_header(headers, s_ce_id, event_id) < 0 || set_header(headers, s_ce_source, source) < 0 ||
+        set_header(headers, s_ce_type, event_type) < 0) {
+        goto fallback;
+    }
+    int is_json = 1, is_text = 0;
+    if (content_type != Py_None) {
+        if (!PyUnicode_CheckExact(content_type) || PyDict_SetItem(headers, s_content_type, content_type) < 0) {
+            goto fallback;
+        }
+        kind = through_memo(cfg_body_kinds, content_type);
+        if (kind == NULL || !PyTuple_CheckExact(kind) || PyTuple_GET_SIZE(kind) != 2) {
+            goto fallback;
+        }
+        long which = PyLong_AsLong(PyTuple_GET_ITEM(kind, 0)); /* _JSON, _TEXT, _BYTES, _EVENT_FORMAT */
+        PyObject *charset = PyTuple_GET_ITEM(kind, 1);
+        if (which == 3 || (which == 1 && (!PyUnicode_CheckExact(charset) || PyUnicode_Compare(charset, s_utf8) != 0))) {
+            goto fallback; /* refused, or text in another charset: the Python path */
+        }
+        is_json = which == 0;
+        is_text = which == 1;
+    }
+    if (subject != Py_None && set_header(headers, s_ce_subject, subject) < 0) {
+        goto fallback;
+    }
+    if (time != Py_None) {
+        PyObject *text = format_timestamp(NULL, time);
+        if (text == NULL || text == FALLBACK) {
+            Py_XDECREF(text);
+            goto fallback;
+        }
+        int failed = PyDict_SetItem(headers, s_ce_time, text);
+        Py_DECREF(text);
+        if (failed < 0) goto fallback;
+    }
+    PyObject *name, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(items, &pos, &name, &value)) {
+        PyObject *text;
+        if (PyUnicode_CheckExact(value)) {
+            text = Py_NewRef(value);
+        } else if (PyBool_Check(value)) {
+            text = PyUnicode_FromString(value == Py_True ? "true" : "false");
+        } else if (PyLong_CheckExact(value)) {
+            text = PyObject_Str(value);
+        } else {
+            goto fallback;
+        }
+        if (text == NULL || !PyUnicode_CheckExact(name) || !PyUnicode_IS_ASCII(name)) {
+            Py_XDECREF(text);
+            goto fallback;
+        }
+        char header[80];
+        Py_ssize_t len = PyUnicode_GET_LENGTH(name);
+        PyObject *key = NULL;
+        if (len + 3 <= (Py_ssize_t)sizeof(header)) {
+            memcpy(header, "ce-", 3);
+            memcpy(header + 3, PyUnicode_1BYTE_DATA(name), len);
+            key = ascii_string((const unsigned char *)header, len + 3);
+        }
+        int failed = key == NULL ? -1 : set_header(headers, key, text);
+        Py_XDECREF(key);
+        Py_DECREF(text);
+        if (failed < 0) goto fallback;
+    }
+    if (data == Py_None) {
+        body = PyBytes_FromStringAndSize(NULL, 0);
+    } else if (PyBytes_CheckExact(data)) {
+        body = Py_NewRef(data);
+    } else if (PyUnicode_CheckExact(data) && is_text) {
+        body = PyUnicode_AsUTF8String(data);
+    } else if (is_json && (PyUnicode_CheckExact(data) || is_json_container(data))) {
+        Buffer b = {NULL, 0, 0};
+        int failed = PyUnicode_CheckExact(data) ? put_json_string(&b, data) : put_json_value(&b, data);
+        body = failed < 0 ? NULL : PyBytes_FromStringAndSize(b.data, b.len);
+        PyMem_Free(b.data);
+    } else {
+        goto fallback; /* typed data, str data of a non-text type */
+    }
+    if (body == NULL) {
+        goto fallback;
+    }
+    PyObject *pair = PyTuple_Pack(2, headers, body);
+    Py_DECREF(headers);
+    Py_DECREF(body);
+    Py_XDECREF(kind);
+    return pair;
+fallback:
+    PyErr_Clear();
+    Py_XDECREF(headers);
+    Py_XDECREF(body);
+    Py_XDECREF(kind);
+    RETURN_FALLBACK;
+}
+
 /* -- the module ------------------------------------------------------------------------------------------ */
 
 static PyMethodDef methods[] = {
@@ -1089,6 +1507,9 @@ static PyMethodDef methods[] = {
     {"parse_timestamp", parse_timestamp, METH_O, "RFC 3339 text to a Timestamp, or FALLBACK."},
     {"format_timestamp", format_timestamp, METH_O, "A UTC Timestamp's canonical text, or FALLBACK."},
     {"read_headers", read_headers, METH_VARARGS, "A dict of headers' CloudEvents part, or FALLBACK."},
+    {"encode_document", encode_document, METH_O, "An event as JSON-format bytes, or FALLBACK."},
+    {"encode_documents", encode_documents, METH_O, "A list of events as a JSON batch, or FALLBACK."},
+    {"binary_message", binary_message, METH_O, "An event's HTTP binary (headers, body), or FALLBACK."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1129,9 +1550,16 @@ PyInit__speedups(void)
     NAME(s_v03, "0.3");
     NAME(s_app_json, "application/json");
     NAME(s_content_type, "content-type");
+    NAME(s_utf8, "utf-8");
+    NAME(s_ce_specversion, "ce-specversion");
+    NAME(s_ce_id, "ce-id");
+    NAME(s_ce_source, "ce-source");
+    NAME(s_ce_type, "ce-type");
+    NAME(s_ce_subject, "ce-subject");
+    NAME(s_ce_time, "ce-time");
 #undef NAME
     const char *core[] = {"specversion", "id", "source", "type", "time", "datacontenttype"};
-    const char *other[] = {"dataschema", "schemaurl", "datacontentencoding", "data"};
+    const char *other[] = {"dataschema", "schemaurl", "datacontentencoding"};
     for (size_t i = 0; i < sizeof(core) / sizeof(*core); i++) {
         PyObject *code = PyLong_FromLong(N_CORE);
         if (code == NULL || PyDict_SetItemString(special_names, core[i], code) < 0) goto error;
@@ -1144,6 +1572,9 @@ PyInit__speedups(void)
     }
     PyObject *code = PyLong_FromLong(N_SUBJECT);
     if (code == NULL || PyDict_SetItemString(special_names, "subject", code) < 0) goto error;
+    Py_DECREF(code);
+    code = PyLong_FromLong(N_DATA);
+    if (code == NULL || PyDict_SetItemString(special_names, "data", code) < 0) goto error;
     Py_DECREF(code);
     if (PyModule_AddObjectRef(m, "FALLBACK", FALLBACK) < 0) goto error;
     return m;
