@@ -246,10 +246,17 @@ def encode_in_format(registry: Registry, value: Any, format: str, mode: str = "s
     >>> encode_in_format(default_registry, CloudEvent(id="1", source="/s", type="t"), "json")[0]
     'application/cloudevents+json'
     """
-    body = registry.encode(value, format, mode)
+    specversion = getattr(value, "specversion", None) if mode != "batch" else None
+    if type(specversion) is str:
+        # One event: the codec registry.encode would pick (this key), called directly.
+        codec = registry.find_format(format, mode, specversion)
+        body = codec.encode(value)
+    else:
+        body = registry.encode(value, format, mode)
+        codec = registry.find_format(format, mode)
     if not isinstance(body, bytes):
         raise EncodeError(f"the event format {format!r} wrote {type(body).__name__}, not bytes")
-    media_type = registry.find_format(format, mode).media_type
+    media_type = codec.media_type
     return media_type or f"{_BATCH if mode == 'batch' else _STRUCTURED}{format}", body
 
 

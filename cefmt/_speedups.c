@@ -46,6 +46,10 @@ static PyObject *cfg_utc;             /* datetime.timezone.utc */
 static PyObject *cfg_zones;           /* Memo: minutes -> timezone */
 static PyObject *cfg_encoder;         /* the C JSON encoder of _data (encoder(value, 0) -> chunks) */
 static PyObject *cfg_body_kinds;      /* Memo: datacontenttype -> (kind, charset) */
+static PyObject *cfg_received_type;   /* _http.Received */
+static Py_ssize_t received_off[3];    /* attributes, content_type, body */
+static int received_ready;
+static PyObject *s_utf8;
 
 static PyObject *types_seen;          /* event types seen, each kept once (bounded) */
 #define TYPES_SEEN_MAX 4096
@@ -163,6 +167,24 @@ configure(PyObject *self, PyObject *args)
     if (strcmp(name, "to_timestamp") == 0) { KEEP(cfg_to_timestamp); Py_RETURN_TRUE; }
     if (strcmp(name, "new_id") == 0) { KEEP(cfg_new_id); Py_RETURN_TRUE; }
     if (strcmp(name, "encoder") == 0) { KEEP(cfg_encoder); Py_RETURN_TRUE; }
+    if (strcmp(name, "received") == 0) {
+        /* (Received, [descriptor of attributes, content_type, body]) */
+        PyObject *cls, *descrs;
+        if (!PyArg_ParseTuple(value, "OO", &cls, &descrs) || !PyList_Check(descrs) || PyList_GET_SIZE(descrs) != 3) {
+            PyErr_SetString(PyExc_TypeError, "received: (class, list of 3 descriptors)");
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < 3; i++) {
+            if (slot_offset(PyList_GET_ITEM(descrs, i), &received_off[i]) < 0) {
+                received_ready = 0;
+                Py_RETURN_FALSE;
+            }
+        }
+        Py_INCREF(cls);
+        Py_XSETREF(cfg_received_type, cls);
+        received_ready = 1;
+        Py_RETURN_TRUE;
+    }
     if (strcmp(name, "body_kinds") == 0) { KEEP(cfg_body_kinds); Py_RETURN_TRUE; }
     PyErr_Format(PyExc_KeyError, "unknown setting %s", name);
     return NULL;
@@ -754,6 +776,8 @@ format_timestamp(PyObject *self, PyObject *stamp)
 
 static PyObject *s_content_type;
 
+static PyObject *read_headers_dict(PyObject *headers, Py_ssize_t max_length);
+
 static PyObject *
 read_headers(PyObject *self, PyObject *args)
 {
@@ -762,6 +786,12 @@ read_headers(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "On:read_headers", &headers, &max_length)) {
         return NULL;
     }
+    return read_headers_dict(headers, max_length);
+}
+
+static PyObject *
+read_headers_dict(PyObject *headers, Py_ssize_t max_length)
+{
     if (!PyDict_CheckExact(headers)) {
         RETURN_FALLBACK;
     }
@@ -901,14 +931,12 @@ through_memo(PyObject *memo, PyObject *key)
     return PyObject_GetItem(memo, key);
 }
 
+/* The record builder. ``given_type``, when not NULL, is the datacontenttype (None for none) that a
+ * binding read from its own content-type field; the attributes then must not name one. */
 static PyObject *
-build(PyObject *self, PyObject *args)
+build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, int generate_id, int document,
+            PyObject *given_type)
 {
-    PyObject *event, *attributes, *data;
-    int trusted, generate_id, document = 0;
-    if (!PyArg_ParseTuple(args, "OOOpp|p:build", &event, &attributes, &data, &trusted, &generate_id, &document)) {
-        return NULL;
-    }
     PyObject *event_id = NULL, *source = NULL, *event_type = NULL, *time = NULL, *content_type = NULL;
     PyObject *extensions = NULL, *ext_object = NULL, *checked_data = NULL, *made = NULL;
     PyObject *specversion, *subject = Py_None, *value, *key;
@@ -973,6 +1001,10 @@ build(PyObject *self, PyObject *args)
     }
 
     value = PyDict_GetItemWithError(attributes, s_datacontenttype);
+    if (given_type != NULL) {
+        if (value != NULL) goto fallback;
+        value = given_type;
+    }
     if (value == NULL || value == Py_None) {
         content_type = NULL;
     } else if (PyUnicode_CheckExact(value)) {
@@ -1087,9 +1119,118 @@ fallback:
     RETURN_FALLBACK;
 }
 
+static PyObject *
+build(PyObject *self, PyObject *args)
+{
+    PyObject *event, *attributes, *data;
+    int trusted, generate_id, document = 0;
+    if (!PyArg_ParseTuple(args, "OOOpp|p:build", &event, &attributes, &data, &trusted, &generate_id, &document)) {
+        return NULL;
+    }
+    return build_event(event, attributes, data, trusted, generate_id, document, NULL);
+}
+
+/* -- HTTP messages in -------------------------------------------------------------------------------------- */
+
+
+static PyObject *read_headers_dict(PyObject *headers, Py_ssize_t max_length);
+
+/* _http.read for a (headers, body) pair of a dict of str and bytes: a Received, or FALLBACK. */
+static PyObject *
+read_message(PyObject *self, PyObject *args)
+{
+    PyObject *message;
+    Py_ssize_t max_bytes, max_count, max_length;
+    if (!PyArg_ParseTuple(args, "Onnn:read_message", &message, &max_bytes, &max_count, &max_length)) {
+        return NULL;
+    }
+    if (!received_ready || !PyTuple_Check(message) || PyTuple_GET_SIZE(message) != 2) {
+        RETURN_FALLBACK;
+    }
+    PyObject *headers = PyTuple_GET_ITEM(message, 0), *body = PyTuple_GET_ITEM(message, 1);
+    if (!PyDict_CheckExact(headers) || !PyBytes_CheckExact(body) || PyBytes_GET_SIZE(body) > max_bytes ||
+        PyDict_GET_SIZE(headers) > max_count) {
+        RETURN_FALLBACK;
+    }
+    PyObject *pair = read_headers_dict(headers, max_length);
+    if (pair == NULL || pair == FALLBACK) {
+        PyErr_Clear();
+        Py_XDECREF(pair);
+        RETURN_FALLBACK;
+    }
+    PyObject *received = ((PyTypeObject *)cfg_received_type)->tp_alloc((PyTypeObject *)cfg_received_type, 0);
+    if (received == NULL) {
+        Py_DECREF(pair);
+        return NULL;
+    }
+    set_slot(received, received_off[0], PyTuple_GET_ITEM(pair, 0));
+    set_slot(received, received_off[1], PyTuple_GET_ITEM(pair, 1));
+    set_slot(received, received_off[2], body);
+    Py_DECREF(pair);
+    return received;
+}
+
+/* _http.decode_binary's event_from_parts and body_to_data for what they do on the common path: an
+ * event, or FALLBACK (nothing changed). */
+static PyObject *
+binary_event(PyObject *self, PyObject *args)
+{
+    PyObject *attributes, *body, *content_type;
+    Py_ssize_t max_bytes, max_containers;
+    int max_depth;
+    if (!PyArg_ParseTuple(args, "OOOnin:binary_event", &attributes, &body, &content_type, &max_bytes, &max_depth,
+                          &max_containers)) {
+        return NULL;
+    }
+    if (!cfg_body_kinds || !PyDict_CheckExact(attributes) || !PyBytes_CheckExact(body) ||
+        PyBytes_GET_SIZE(body) > max_bytes || (content_type != Py_None && !PyUnicode_CheckExact(content_type))) {
+        RETURN_FALLBACK;
+    }
+    PyObject *data;
+    if (PyBytes_GET_SIZE(body) == 0) {
+        data = Py_NewRef(Py_None);
+    } else if (content_type == Py_None) {
+        data = Py_NewRef(body);
+    } else {
+        PyObject *kind = through_memo(cfg_body_kinds, content_type);
+        if (kind == NULL || !PyTuple_CheckExact(kind) || PyTuple_GET_SIZE(kind) != 2) {
+            Py_XDECREF(kind);
+            PyErr_Clear();
+            RETURN_FALLBACK;
+        }
+        long which = PyLong_AsLong(PyTuple_GET_ITEM(kind, 0)); /* _JSON, _TEXT, _BYTES, _EVENT_FORMAT */
+        int utf8 = PyUnicode_CheckExact(PyTuple_GET_ITEM(kind, 1)) && PyUnicode_Compare(PyTuple_GET_ITEM(kind, 1), s_utf8) == 0;
+        Py_DECREF(kind);
+        if (which == 0) {
+            Parser p = {
+                (const unsigned char *)PyBytes_AS_STRING(body),
+                (const unsigned char *)PyBytes_AS_STRING(body) + PyBytes_GET_SIZE(body), 0,
+                max_depth < MAX_C_DEPTH ? max_depth : MAX_C_DEPTH, 0, max_containers,
+            };
+            data = parse_value(&p);
+            if (data != NULL) {
+                skip_space(&p);
+                if (p.s != p.end) Py_CLEAR(data);
+            }
+        } else if (which == 1 && utf8) {
+            data = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(body), PyBytes_GET_SIZE(body), NULL);
+        } else if (which == 2) {
+            data = Py_NewRef(body);
+        } else {
+            data = NULL;
+        }
+        if (data == NULL) {
+            PyErr_Clear();
+            RETURN_FALLBACK;
+        }
+    }
+    PyObject *event = build_event(Py_None, attributes, data, 1, 0, 0, content_type);
+    Py_DECREF(data);
+    return event;
+}
+
 /* -- writing events ---------------------------------------------------------------------------------------- */
 
-static PyObject *s_utf8;
 
 typedef struct {
     char *data;
@@ -1510,6 +1651,8 @@ static PyMethodDef methods[] = {
     {"encode_document", encode_document, METH_O, "An event as JSON-format bytes, or FALLBACK."},
     {"encode_documents", encode_documents, METH_O, "A list of events as a JSON batch, or FALLBACK."},
     {"binary_message", binary_message, METH_O, "An event's HTTP binary (headers, body), or FALLBACK."},
+    {"read_message", read_message, METH_VARARGS, "A (headers, body) pair read into a Received, or FALLBACK."},
+    {"binary_event", binary_event, METH_VARARGS, "A binary-mode message's event, or FALLBACK."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -271,7 +271,7 @@ ALL_SWITCHES = [
     (_timestamp, ("_C_PARSE", "_C_FORMAT")),
     (_headers, ("_C_READ",)),
     (_json_format, ("_C_DOCUMENT", "_C_DOCUMENTS", "_C_BUILD")),
-    (_http, ("_C_BINARY",)),
+    (_http, ("_C_BINARY", "_C_READ_MESSAGE", "_C_BINARY_EVENT")),
 ]
 
 
@@ -451,3 +451,20 @@ def test_without_a_compiler_the_build_gives_the_pure_python_package(tmp_path: Pa
 
 def test_fallback_is_one_object() -> None:
     assert FALLBACK is (SPEEDUPS.FALLBACK if SPEEDUPS is not None else FALLBACK)
+
+
+@needs_accelerator
+@given(
+    st.dictionaries(st.sampled_from(["ce-id", "ce-source", "ce-type", "ce-specversion", "ce-time", "ce-x", "ce-datacontenttype", "content-type", "Ce-Id"]),
+                    st.sampled_from(["1", "/s", "t", "1.0", "0.3", "2020-01-01T00:00:00Z", "application/json", "text/plain", "text/plain; charset=latin-1",
+                                     "application/cloudevents+json", "application/octet-stream", "a%20b", "bad type"]), max_size=8),
+    st.sampled_from([b"", b"{}", b'{"a":1}', b"[1,", b"\xff\xfe", b"caf\xc3\xa9", b'"x"', b"12", b'{"a":1,"a":2}']),
+    st.integers(1, 3),
+)  # fmt: skip
+def test_binary_messages_decode_the_same(headers: dict[str, str], body: bytes, depth: int) -> None:
+    headers = {"ce-specversion": "1.0", "ce-id": "1", "ce-source": "/s", "ce-type": "t", **headers}
+    limits = Limits(max_nesting_depth=depth)
+    fast = outcome(lambda: cefmt.decode((headers, body), "http", limits=limits), event_outcome)
+    with pure_python():
+        plain = outcome(lambda: cefmt.decode((headers, body), "http", limits=limits), event_outcome)
+    assert fast == plain
