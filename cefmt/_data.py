@@ -83,6 +83,7 @@ def _c_encoder() -> Callable[[Any, int], list[str]] | None:
 
 _C_ENCODE = _c_encoder()
 _C_LOADS = SPEEDUPS.loads if SPEEDUPS is not None else None
+_C_DUMPS = SPEEDUPS.dumps if SPEEDUPS is not None else None
 if SPEEDUPS is not None and _C_ENCODE is not None:  # the writers of _json_format and _http use both
     SPEEDUPS.configure("encoder", _C_ENCODE)
 _CONTAINERS = (dict, list)
@@ -124,6 +125,10 @@ def dump_json(value: Any, what: str = "data") -> bytes:
     >>> dump_json({"a": [1, "é"]})
     b'{"a":[1,"\\xc3\\xa9"]}'
     """
+    if _C_DUMPS is not None:
+        written = _C_DUMPS(value)
+        if written is not FALLBACK:
+            return written  # type: ignore[no-any-return]
     try:
         return _encode(value).encode("utf-8")
     except UnicodeEncodeError as exc:

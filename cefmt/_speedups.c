@@ -599,6 +599,7 @@ loads(PyObject *self, PyObject *args)
     }
     const char *text;
     Py_ssize_t size;
+    PyObject *encoded = NULL;
     if (PyBytes_CheckExact(raw)) {
         text = PyBytes_AS_STRING(raw);
         size = PyBytes_GET_SIZE(raw);
@@ -607,10 +608,12 @@ loads(PyObject *self, PyObject *args)
             text = (const char *)PyUnicode_1BYTE_DATA(raw);
             size = PyUnicode_GET_LENGTH(raw);
         } else {
-            text = PyUnicode_AsUTF8AndSize(raw, &size); /* fails for lone surrogates: Python path */
-            if (text == NULL) {
+            encoded = PyUnicode_AsUTF8String(raw); /* fails for lone surrogates: Python path */
+            if (encoded == NULL) {
                 goto fallback;
             }
+            text = PyBytes_AS_STRING(encoded);
+            size = PyBytes_GET_SIZE(encoded);
         }
     } else {
         goto fallback;
@@ -628,8 +631,10 @@ loads(PyObject *self, PyObject *args)
         Py_DECREF(value);
         goto fallback;
     }
+    Py_XDECREF(encoded);
     return value;
 fallback:
+    Py_XDECREF(encoded);
     PyErr_Clear();
     Py_INCREF(FALLBACK);
     return FALLBACK;
@@ -1259,17 +1264,27 @@ put(Buffer *b, const char *text, Py_ssize_t n)
 
 /* A str as JSON text in UTF-8, escaped as the json module escapes with ensure_ascii=False; -1 for a
  * string with no UTF-8 form (a lone surrogate), which the Python path reports. */
+static int put_escaped(Buffer *b, const char *utf8, Py_ssize_t size);
+
 static int
 put_json_string(Buffer *b, PyObject *text)
 {
-    Py_ssize_t size;
-    const char *utf8 = PyUnicode_IS_ASCII(text) ? (const char *)PyUnicode_1BYTE_DATA(text) : PyUnicode_AsUTF8AndSize(text, &size);
-    if (utf8 == NULL) {
-        return -1;
-    }
     if (PyUnicode_IS_ASCII(text)) {
-        size = PyUnicode_GET_LENGTH(text);
+        return put_escaped(b, (const char *)PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text));
     }
+    /* A temporary UTF-8 copy (PyUnicode_AsUTF8AndSize would keep one inside the string for good). */
+    PyObject *encoded = PyUnicode_AsUTF8String(text);
+    if (encoded == NULL) {
+        return -1; /* a lone surrogate: no UTF-8 form */
+    }
+    int result = put_escaped(b, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded));
+    Py_DECREF(encoded);
+    return result;
+}
+
+static int
+put_escaped(Buffer *b, const char *utf8, Py_ssize_t size)
+{
     if (put(b, "\"", 1) < 0) {
         return -1;
     }
@@ -1307,6 +1322,8 @@ put_json_string(Buffer *b, PyObject *text)
     return put(b, "\"", 1);
 }
 
+static int put_encoded(Buffer *b, PyObject *value);
+
 static int
 put_name(Buffer *b, const char *name, int *first)
 {
@@ -1320,9 +1337,82 @@ put_name(Buffer *b, const char *name, int *first)
     return PUT_LITERAL(b, "\":");
 }
 
-/* A JSON value through the json module's C encoder (what _data._encode does), as UTF-8. */
+/* A JSON value as the json module writes it (ensure_ascii=False, separators "," and ":", no NaN),
+ * in UTF-8: dict with str keys, list, str, int, float, True, False, None, each of its exact type.
+ * Anything else (subclasses, other keys, NaN, nesting deeper than MAX_C_DEPTH) is -1: the Python path. */
+static int
+put_value(Buffer *b, PyObject *value, int depth)
+{
+    if (PyUnicode_CheckExact(value)) {
+        return put_json_string(b, value);
+    }
+    if (value == Py_None) return PUT_LITERAL(b, "null");
+    if (value == Py_True) return PUT_LITERAL(b, "true");
+    if (value == Py_False) return PUT_LITERAL(b, "false");
+    if (PyLong_CheckExact(value)) {
+        int overflow;
+        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (!overflow) {
+            char digits[24];
+            return put(b, digits, snprintf(digits, sizeof(digits), "%lld", number));
+        }
+        PyObject *text = PyLong_Type.tp_repr(value);
+        if (text == NULL) return -1;
+        int result = put(b, (const char *)PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text));
+        Py_DECREF(text);
+        return result;
+    }
+    if (PyFloat_CheckExact(value)) {
+        double number = PyFloat_AS_DOUBLE(value);
+        if (!isfinite(number)) return -1;
+        char *text = PyOS_double_to_string(number, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+        if (text == NULL) return -1;
+        int result = put(b, text, (Py_ssize_t)strlen(text));
+        PyMem_Free(text);
+        return result;
+    }
+    if (depth >= MAX_C_DEPTH) return -1;
+    if (PyList_CheckExact(value)) {
+        if (put(b, "[", 1) < 0) return -1;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++) {
+            if ((i > 0 && put(b, ",", 1) < 0) || put_value(b, PyList_GET_ITEM(value, i), depth + 1) < 0) return -1;
+        }
+        return put(b, "]", 1);
+    }
+    if (PyDict_CheckExact(value)) {
+        PyObject *key, *item;
+        Py_ssize_t pos = 0;
+        int first = 1;
+        if (put(b, "{", 1) < 0) return -1;
+        while (PyDict_Next(value, &pos, &key, &item)) {
+            if (!PyUnicode_CheckExact(key)) return -1;
+            if ((!first && put(b, ",", 1) < 0) || put_json_string(b, key) < 0 || put(b, ":", 1) < 0 ||
+                put_value(b, item, depth + 1) < 0) {
+                return -1;
+            }
+            first = 0;
+        }
+        return put(b, "}", 1);
+    }
+    return -1;
+}
+
 static int
 put_json_value(Buffer *b, PyObject *value)
+{
+    Py_ssize_t mark = b->len;
+    if (put_value(b, value, 0) == 0) {
+        return 0;
+    }
+    /* Not taken (a subclass, say): the json module's own C encoder, as _data._encode calls it. */
+    PyErr_Clear();
+    b->len = mark;
+    return put_encoded(b, value);
+}
+
+/* A JSON value through the json module's C encoder (what _data._encode does), as UTF-8. */
+static int
+put_encoded(Buffer *b, PyObject *value)
 {
     PyObject *chunks = PyObject_CallFunction(cfg_encoder, "Oi", value, 0);
     if (chunks == NULL) {
@@ -1335,9 +1425,14 @@ put_json_value(Buffer *b, PyObject *value)
     if (text == NULL) {
         return -1;
     }
-    Py_ssize_t size;
-    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &size);
-    int result = utf8 == NULL ? -1 : put(b, utf8, size);
+    int result;
+    if (PyUnicode_IS_ASCII(text)) {
+        result = put(b, (const char *)PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text));
+    } else {
+        PyObject *encoded = PyUnicode_AsUTF8String(text);
+        result = encoded == NULL ? -1 : put(b, PyBytes_AS_STRING(encoded), PyBytes_GET_SIZE(encoded));
+        Py_XDECREF(encoded);
+    }
     Py_DECREF(text);
     return result;
 }
@@ -1478,6 +1573,15 @@ encode_document(PyObject *self, PyObject *event)
 {
     Buffer b = {NULL, 0, 0};
     return buffer_bytes(&b, put_document(&b, event));
+}
+
+/* _data.dump_json: a JSON value as compact UTF-8 bytes, or FALLBACK. */
+static PyObject *
+dumps(PyObject *self, PyObject *value)
+{
+    Buffer b = {NULL, 0, 0};
+    int ok = put_value(&b, value, 0);
+    return buffer_bytes(&b, ok);
 }
 
 static PyObject *
@@ -1649,6 +1753,7 @@ static PyMethodDef methods[] = {
     {"format_timestamp", format_timestamp, METH_O, "A UTC Timestamp's canonical text, or FALLBACK."},
     {"read_headers", read_headers, METH_VARARGS, "A dict of headers' CloudEvents part, or FALLBACK."},
     {"encode_document", encode_document, METH_O, "An event as JSON-format bytes, or FALLBACK."},
+    {"dumps", dumps, METH_O, "A JSON value as compact UTF-8 bytes, or FALLBACK."},
     {"encode_documents", encode_documents, METH_O, "A list of events as a JSON batch, or FALLBACK."},
     {"binary_message", binary_message, METH_O, "An event's HTTP binary (headers, body), or FALLBACK."},
     {"read_message", read_message, METH_VARARGS, "A (headers, body) pair read into a Received, or FALLBACK."},

@@ -178,6 +178,37 @@ def test_deep_nesting_is_the_same_as_the_reference() -> None:
         both(_data, ("_C_LOADS",), _load(text))
 
 
+class _Number(int):
+    pass
+
+
+class _Text(str):
+    pass
+
+
+_ODD_VALUES = st.sampled_from(
+    [float("nan"), float("inf"), -0.0, 1e300, 2**70, -(2**63), 2**63, _Number(3), _Text("x"), "\ud800", "é\x00\x1f\x7f\u2028",
+     {1: "a"}, {None: 1}, (1, 2), b"x", {"a": {"b": [[]]}}, object()]
+)  # fmt: skip
+
+
+@needs_accelerator
+@given(st.recursive(json_values | _ODD_VALUES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=12))
+def test_json_values_are_written_the_same(value: Any) -> None:
+    both(_data, ("_C_DUMPS",), lambda: _data.dump_json(value))
+
+
+@needs_accelerator
+def test_deep_and_cyclic_values_are_written_the_same() -> None:
+    deep: Any = 1
+    for _ in range(300):
+        deep = [deep]
+    both(_data, ("_C_DUMPS",), lambda: _data.dump_json(deep))
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    both(_data, ("_C_DUMPS",), lambda: _data.dump_json(cycle))
+
+
 @needs_accelerator
 def test_repeated_short_strings_are_one_object() -> None:
     first = _data.load_json(b'{"specversion":"1.0","source":"/orders"}', "body")
@@ -266,7 +297,7 @@ def test_records_made_in_code_are_the_same(attributes: dict[str, Any], data: Any
 
 
 ALL_SWITCHES = [
-    (_data, ("_C_LOADS",)),
+    (_data, ("_C_LOADS", "_C_DUMPS")),
     (_event, ("_C_BUILD",)),
     (_timestamp, ("_C_PARSE", "_C_FORMAT")),
     (_headers, ("_C_READ",)),
