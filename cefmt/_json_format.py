@@ -128,6 +128,14 @@ def decode_event(
     >>> decode_event(b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}').id
     '1'
     """
+    if _C_DECODE is not None and not extension_types:
+        bounds = DEFAULT_LIMITS if limits is None else limits
+        event = _C_DECODE(
+            raw, bounds.max_message_bytes, False, bounds.max_nesting_depth, bounds.max_container_count,
+            bounds.max_attribute_count, bounds.max_batch_length,
+        )  # fmt: skip
+        if event is not FALLBACK:
+            return event  # type: ignore[no-any-return]
     doc = load_json(raw, "JSON event", limits=limits)
     if type(doc) is not dict:
         raise MalformedMessageError(f"event must be a JSON object, got {_json_type(doc)}")
@@ -156,6 +164,17 @@ def decode_batch(
     >>> decode_batch(b"[]")
     []
     """
+    if _C_DECODE is not None and not extension_types:
+        bounds = DEFAULT_LIMITS if limits is None else limits
+        # A batch whose outermost container holds more than max_batch_length items is left to the
+        # code below, which reports it as load_json does.
+        found = _C_DECODE(
+            raw, bounds.max_message_bytes, True, bounds.max_nesting_depth, bounds.max_container_count,
+            bounds.max_attribute_count, bounds.max_batch_length,
+        )  # fmt: skip
+        if found is not FALLBACK:
+            batch_specversion(found, MalformedMessageError)
+            return found  # type: ignore[no-any-return]
     docs = load_json(raw, "JSON batch", limits=limits, batch=True)
     if type(docs) is not list:
         raise MalformedMessageError(f"a JSON batch must be an array, got {_json_type(docs)}")
@@ -190,3 +209,4 @@ batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, media_typ
 _C_DOCUMENT = SPEEDUPS.encode_document if SPEEDUPS is not None else None
 _C_DOCUMENTS = SPEEDUPS.encode_documents if SPEEDUPS is not None else None
 _C_BUILD = SPEEDUPS.build if SPEEDUPS is not None else None
+_C_DECODE = SPEEDUPS.decode_documents if SPEEDUPS is not None else None

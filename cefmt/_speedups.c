@@ -56,7 +56,7 @@ static PyObject *types_seen;          /* event types seen, each kept once (bound
 
 /* interned names */
 static PyObject *s_specversion, *s_id, *s_source, *s_type, *s_time, *s_datacontenttype, *s_subject;
-static PyObject *s_v10, *s_v03, *s_app_json;
+static PyObject *s_v10, *s_v03, *s_app_json, *s_data;
 static PyObject *special_names;       /* name -> code, for the names the builder treats specially */
 enum { N_CORE = 1, N_SUBJECT = 2, N_OTHER = 3, N_DATA = 4 };
 
@@ -588,15 +588,10 @@ parse_value(Parser *p)
 /* The deepest nesting tried here; deeper documents take the Python path, whose parser recurses. */
 #define MAX_C_DEPTH 200
 
+/* JSON text (exact bytes or str) to a value: a new reference, or NULL (no error set) to fall back. */
 static PyObject *
-loads(PyObject *self, PyObject *args)
+parse_text(PyObject *raw, int max_depth, Py_ssize_t max_containers)
 {
-    PyObject *raw;
-    int max_depth;
-    Py_ssize_t max_containers;
-    if (!PyArg_ParseTuple(args, "Oin:loads", &raw, &max_depth, &max_containers)) {
-        return NULL;
-    }
     const char *text;
     Py_ssize_t size;
     PyObject *encoded = NULL;
@@ -636,8 +631,23 @@ loads(PyObject *self, PyObject *args)
 fallback:
     Py_XDECREF(encoded);
     PyErr_Clear();
-    Py_INCREF(FALLBACK);
-    return FALLBACK;
+    return NULL;
+}
+
+static PyObject *
+loads(PyObject *self, PyObject *args)
+{
+    PyObject *raw;
+    int max_depth;
+    Py_ssize_t max_containers;
+    if (!PyArg_ParseTuple(args, "Oin:loads", &raw, &max_depth, &max_containers)) {
+        return NULL;
+    }
+    PyObject *value = parse_text(raw, max_depth, max_containers);
+    if (value == NULL) {
+        RETURN_FALLBACK;
+    }
+    return value;
 }
 
 /* -- RFC 3339 timestamps ------------------------------------------------------------------------------ */
@@ -1133,6 +1143,65 @@ build(PyObject *self, PyObject *args)
         return NULL;
     }
     return build_event(event, attributes, data, trusted, generate_id, document, NULL);
+}
+
+/* The JSON event format's decoders (_json_format.decode_event and decode_batch) on their common path. */
+static PyObject *
+decode_documents(PyObject *self, PyObject *args)
+{
+    PyObject *raw;
+    Py_ssize_t max_bytes, max_containers, max_attributes, max_batch;
+    int max_depth, batch;
+    if (!PyArg_ParseTuple(args, "Onpinnn:decode_documents", &raw, &max_bytes, &batch, &max_depth, &max_containers,
+                          &max_attributes, &max_batch)) {
+        return NULL;
+    }
+    /* the size as Limits counts it: bytes, or characters of a str */
+    Py_ssize_t size = PyBytes_CheckExact(raw) ? PyBytes_GET_SIZE(raw) : PyUnicode_CheckExact(raw) ? PyUnicode_GET_LENGTH(raw) : -1;
+    if (size < 0 || size > max_bytes) {
+        RETURN_FALLBACK;
+    }
+    PyObject *value = parse_text(raw, max_depth, max_containers);
+    if (value == NULL) {
+        RETURN_FALLBACK;
+    }
+    if (!batch) {
+        PyObject *event = FALLBACK;
+        Py_INCREF(event);
+        if (PyDict_CheckExact(value) && PyDict_GET_SIZE(value) <= max_attributes) {
+            PyObject *data = PyDict_GetItemWithError(value, s_data);
+            Py_DECREF(event);
+            event = build_event(Py_None, value, data != NULL ? data : Py_None, 1, 0, 1, NULL);
+        }
+        Py_DECREF(value);
+        return event;
+    }
+    if (!PyList_CheckExact(value) || PyList_GET_SIZE(value) > max_batch) {
+        Py_DECREF(value);
+        RETURN_FALLBACK;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(value);
+    PyObject *events = PyList_New(count);
+    for (Py_ssize_t i = 0; events != NULL && i < count; i++) {
+        PyObject *doc = PyList_GET_ITEM(value, i);
+        PyObject *event = NULL;
+        if (PyDict_CheckExact(doc) && PyDict_GET_SIZE(doc) <= max_attributes) {
+            PyObject *data = PyDict_GetItemWithError(doc, s_data);
+            event = build_event(Py_None, doc, data != NULL ? data : Py_None, 1, 0, 1, NULL);
+        }
+        if (event == NULL || event == FALLBACK) {
+            Py_XDECREF(event);
+            Py_CLEAR(events);
+            break;
+        }
+        PyList_SET_ITEM(events, i, event);
+    }
+    Py_DECREF(value);
+    if (events == NULL) {
+        PyErr_Clear();
+        RETURN_FALLBACK;
+    }
+    return events;
 }
 
 /* -- HTTP messages in -------------------------------------------------------------------------------------- */
@@ -1749,6 +1818,7 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "Hand over what the fast paths need (once, at import)."},
     {"loads", loads, METH_VARARGS, "JSON text to a value, or FALLBACK."},
     {"build", build, METH_VARARGS, "Fill (or make) a CloudEvent record, or FALLBACK."},
+    {"decode_documents", decode_documents, METH_VARARGS, "A JSON-format event (or batch), or FALLBACK."},
     {"parse_timestamp", parse_timestamp, METH_O, "RFC 3339 text to a Timestamp, or FALLBACK."},
     {"format_timestamp", format_timestamp, METH_O, "A UTC Timestamp's canonical text, or FALLBACK."},
     {"read_headers", read_headers, METH_VARARGS, "A dict of headers' CloudEvents part, or FALLBACK."},
@@ -1797,6 +1867,7 @@ PyInit__speedups(void)
     NAME(s_v10, "1.0");
     NAME(s_v03, "0.3");
     NAME(s_app_json, "application/json");
+    NAME(s_data, "data");
     NAME(s_content_type, "content-type");
     NAME(s_utf8, "utf-8");
     NAME(s_ce_specversion, "ce-specversion");

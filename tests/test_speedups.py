@@ -301,7 +301,7 @@ ALL_SWITCHES = [
     (_event, ("_C_BUILD",)),
     (_timestamp, ("_C_PARSE", "_C_FORMAT")),
     (_headers, ("_C_READ",)),
-    (_json_format, ("_C_DOCUMENT", "_C_DOCUMENTS", "_C_BUILD")),
+    (_json_format, ("_C_DOCUMENT", "_C_DOCUMENTS", "_C_BUILD", "_C_DECODE")),
     (_http, ("_C_BINARY", "_C_READ_MESSAGE", "_C_BINARY_EVENT")),
 ]
 
@@ -499,3 +499,21 @@ def test_binary_messages_decode_the_same(headers: dict[str, str], body: bytes, d
     with pure_python():
         plain = outcome(lambda: cefmt.decode((headers, body), "http", limits=limits), event_outcome)
     assert fast == plain
+
+
+@needs_accelerator
+@given(st.integers(0, 4), st.integers(1, 4), st.integers(1, 12), st.booleans())
+def test_documents_meet_limits_the_same_way(count: int, batch_length: int, attributes: int, as_text: bool) -> None:
+    docs = [{"specversion": "1.0", "id": str(n), "source": "/s", "type": "t", "data": {"n": [n]}} for n in range(count)]
+    limits = Limits(max_batch_length=batch_length, max_attribute_count=attributes)
+    for raw in (json.dumps(docs[0] if docs else {}), json.dumps(docs), json.dumps({"a": [[1], [2], [3]]})):
+        message: str | bytes = raw if as_text else raw.encode()
+
+        def shape(decoded: Any) -> Any:
+            return [event_outcome(e) for e in decoded] if isinstance(decoded, list) else event_outcome(decoded)
+
+        for mode in ("structured", "batch"):
+            fast = outcome(lambda message=message, mode=mode: cefmt.decode(message, "json", mode, limits=limits), shape)
+            with pure_python():
+                plain = outcome(lambda message=message, mode=mode: cefmt.decode(message, "json", mode, limits=limits), shape)
+            assert fast == plain
