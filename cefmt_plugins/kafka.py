@@ -20,6 +20,7 @@ uses structured mode, otherwise it defaults to binary mode." The batch mode does
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -335,6 +336,12 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
     return Received(attributes, content_type, value)
 
 
+@functools.lru_cache(maxsize=256)  # a stream's records carry a handful of content types
+def _is_cloudevents(content_type: str) -> bool:
+    """Whether a content-type value names a CloudEvents format."""
+    return parse_media_type(content_type).essence.startswith(_CLOUDEVENTS)
+
+
 def detect(message: Any) -> tuple[str | None, str]:
     """The mode of a Kafka record by section 3, and its spec version when headers carry it (binary).
 
@@ -345,7 +352,7 @@ def detect(message: Any) -> tuple[str | None, str]:
     """
     received = read(message)
     content_type = received.content_type
-    if content_type is not None and parse_media_type(content_type).essence.startswith(_CLOUDEVENTS):
+    if content_type is not None and _is_cloudevents(content_type):
         return (None, "structured")
     specversion = received.attributes.get("specversion")
     if specversion is None:
@@ -364,7 +371,7 @@ def _body(event: CloudEvent) -> bytes | None:
     # value". The body rule shared with every binding (cefmt.codec.data_to_body) does the rest, and
     # refuses a content type that cannot travel in binary mode, data or not.
     body = data_to_body(event)
-    return None if event.data is None else body
+    return None if event._data is None else body  # _data: the data itself, without making a reader's view
 
 
 def encode_binary(

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import cefmt
-from cefmt import CloudEvent, CloudEventError, Limits, Timestamp, _data, _event, _headers, _http, _json_format, _timestamp
+from cefmt import CloudEvent, CloudEventError, Limits, Timestamp, _binding, _data, _event, _headers, _http, _json_format, _timestamp
 from cefmt._pure import FALLBACK, PURE, SPEEDUPS
 from tests.conftest import REPO
 from tests.strategies import events, json_values
@@ -303,6 +303,7 @@ ALL_SWITCHES = [
     (_headers, ("_C_READ",)),
     (_json_format, ("_C_DOCUMENT", "_C_DOCUMENTS", "_C_BUILD", "_C_DECODE")),
     (_http, ("_C_BINARY", "_C_READ_MESSAGE", "_C_BINARY_EVENT")),
+    (_binding, ("_C_BINARY_EVENT",)),
 ]
 
 
@@ -498,6 +499,16 @@ def test_binary_messages_decode_the_same(headers: dict[str, str], body: bytes, d
     fast = outcome(lambda: cefmt.decode((headers, body), "http", limits=limits), event_outcome)
     with pure_python():
         plain = outcome(lambda: cefmt.decode((headers, body), "http", limits=limits), event_outcome)
+    assert fast == plain
+    # The same attributes in a Kafka record (ce_ headers of UTF-8 bytes, the body as the value).
+    record = {
+        "key": None,
+        "headers": [(name.replace("ce-", "ce_", 1).replace("Ce-", "ce_", 1), value.encode()) for name, value in headers.items()],
+        "value": body or None,
+    }
+    fast = outcome(lambda: cefmt.decode(record, "kafka", limits=limits), event_outcome)
+    with pure_python():
+        plain = outcome(lambda: cefmt.decode(record, "kafka", limits=limits), event_outcome)
     assert fast == plain
 
 
