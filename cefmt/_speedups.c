@@ -867,6 +867,99 @@ fallback:
     RETURN_FALLBACK;
 }
 
+/* -- data given in code ------------------------------------------------------------------------------------ */
+
+/* Whether a str is valid Unicode (has a UTF-8 form): no code point in the surrogate range. */
+static int
+no_surrogates(PyObject *text)
+{
+    int kind = PyUnicode_KIND(text);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        return 1;
+    }
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(text); i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c >= 0xD800 && c <= 0xDFFF) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* _frozen.check_data's copy for a JSON value of exact types: a new dict/list tree (atoms shared), or
+ * NULL for anything else (subclasses, tuples, NaN, lone surrogates, keys that are not str, nesting
+ * at max_depth), which the Python function handles or reports. */
+static PyObject *
+copy_data(PyObject *value, int depth, int max_depth)
+{
+    if (PyUnicode_CheckExact(value)) {
+        return no_surrogates(value) ? Py_NewRef(value) : NULL;
+    }
+    if (value == Py_None || PyBool_Check(value) || PyLong_CheckExact(value)) {
+        return Py_NewRef(value);
+    }
+    if (PyFloat_CheckExact(value)) {
+        return isfinite(PyFloat_AS_DOUBLE(value)) ? Py_NewRef(value) : NULL;
+    }
+    if (depth >= max_depth) {
+        return NULL;
+    }
+    if (PyDict_CheckExact(value)) {
+        PyObject *copy = PyDict_New(), *key, *item;
+        Py_ssize_t pos = 0;
+        while (copy != NULL && PyDict_Next(value, &pos, &key, &item)) {
+            if (!PyUnicode_CheckExact(key) || !no_surrogates(key)) {
+                Py_CLEAR(copy);
+                break;
+            }
+            PyObject *checked = copy_data(item, depth + 1, max_depth);
+            if (checked == NULL || PyDict_SetItem(copy, key, checked) < 0) {
+                Py_XDECREF(checked);
+                Py_CLEAR(copy);
+                break;
+            }
+            Py_DECREF(checked);
+        }
+        return copy;
+    }
+    if (PyList_CheckExact(value)) {
+        Py_ssize_t n = PyList_GET_SIZE(value);
+        PyObject *copy = PyList_New(n);
+        for (Py_ssize_t i = 0; copy != NULL && i < n; i++) {
+            if (PyList_GET_SIZE(value) != n) { /* changed under us: the Python path */
+                Py_CLEAR(copy);
+                break;
+            }
+            PyObject *checked = copy_data(PyList_GET_ITEM(value, i), depth + 1, max_depth);
+            if (checked == NULL) {
+                Py_CLEAR(copy);
+                break;
+            }
+            PyList_SET_ITEM(copy, i, checked);
+        }
+        return copy;
+    }
+    return NULL;
+}
+
+static PyObject *
+check_data(PyObject *self, PyObject *args)
+{
+    PyObject *value;
+    int max_depth;
+    if (!PyArg_ParseTuple(args, "Oi:check_data", &value, &max_depth)) {
+        return NULL;
+    }
+    int limit = max_depth < MAX_C_DEPTH ? max_depth : MAX_C_DEPTH;
+    PyObject *copy = copy_data(value, 0, limit);
+    if (copy == NULL) {
+        PyErr_Clear();
+        RETURN_FALLBACK;
+    }
+    return copy;
+}
+
 /* -- the record builder ---------------------------------------------------------------------------------- */
 
 /* A valid String that needs no further check: non-empty printable ASCII. */
@@ -1062,7 +1155,11 @@ build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, 
         if (trusted) {
             checked_data = Py_NewRef(data);
         } else {
-            checked_data = PyObject_CallOneArg(cfg_check_data, data);
+            checked_data = copy_data(data, 0, 256 < MAX_C_DEPTH ? 256 : MAX_C_DEPTH); /* check_data's default */
+            if (checked_data == NULL) {
+                PyErr_Clear();
+                checked_data = PyObject_CallOneArg(cfg_check_data, data);
+            }
             if (checked_data == NULL) goto fallback;
         }
         if (content_type == NULL) {
@@ -1818,6 +1915,7 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "Hand over what the fast paths need (once, at import)."},
     {"loads", loads, METH_VARARGS, "JSON text to a value, or FALLBACK."},
     {"build", build, METH_VARARGS, "Fill (or make) a CloudEvent record, or FALLBACK."},
+    {"check_data", check_data, METH_VARARGS, "A checked copy of a JSON value, or FALLBACK."},
     {"decode_documents", decode_documents, METH_VARARGS, "A JSON-format event (or batch), or FALLBACK."},
     {"parse_timestamp", parse_timestamp, METH_O, "RFC 3339 text to a Timestamp, or FALLBACK."},
     {"format_timestamp", format_timestamp, METH_O, "A UTC Timestamp's canonical text, or FALLBACK."},

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import cefmt
-from cefmt import CloudEvent, CloudEventError, Limits, Timestamp, _binding, _data, _event, _headers, _http, _json_format, _timestamp
+from cefmt import CloudEvent, CloudEventError, Limits, Timestamp, _binding, _data, _frozen, _event, _headers, _http, _json_format, _timestamp
 from cefmt._pure import FALLBACK, PURE, SPEEDUPS
 from tests.conftest import REPO
 from tests.strategies import events, json_values
@@ -304,6 +304,7 @@ ALL_SWITCHES = [
     (_json_format, ("_C_DOCUMENT", "_C_DOCUMENTS", "_C_BUILD", "_C_DECODE")),
     (_http, ("_C_BINARY", "_C_READ_MESSAGE", "_C_BINARY_EVENT")),
     (_binding, ("_C_BINARY_EVENT",)),
+    (_frozen, ("_C_CHECK",)),
 ]
 
 
@@ -528,3 +529,10 @@ def test_documents_meet_limits_the_same_way(count: int, batch_length: int, attri
             with pure_python():
                 plain = outcome(lambda message=message, mode=mode: cefmt.decode(message, "json", mode, limits=limits), shape)
             assert fast == plain
+
+
+@needs_accelerator
+@given(st.recursive(json_values | _ODD_VALUES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3) | st.tuples(inner), max_leaves=12), st.integers(1, 4))
+def test_data_given_in_code_is_checked_the_same(value: Any, max_depth: int) -> None:
+    both(_frozen, ("_C_CHECK",), lambda: _frozen.check_data(value, max_depth=max_depth))
+    both(_frozen, ("_C_CHECK",), lambda: _frozen.check_data(value))
