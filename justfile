@@ -13,7 +13,8 @@ test:
     bash .ci/brokers.sh run {{python}} -m pytest -q
     just test-pure
 
-# The core tests with every fast path switched off (CEFMT_PURE=1): the plain paths must give the same.
+# The core tests with every fast path switched off (CEFMT_PURE=1): the plain paths must give the same. (The
+# run before it is the accelerated one: tests/test_speedups.py fails there if the C accelerator is not built.)
 test-pure:
     CEFMT_PURE=1 {{python}} -m pytest -q tests --ignore=tests/cli --ignore=tests/interop --ignore=tests/brokers
 
@@ -62,3 +63,15 @@ fuzz seconds="300":
 # A short fuzz run for CI: 2000 inputs per target (about 10 s in all).
 fuzz-smoke:
     {{python}} fuzz/run.py --smoke
+
+# Fuzz the C accelerator under AddressSanitizer, SECONDS in all (default 300): accelerated against pure Python.
+fuzz-asan seconds="300":
+    {{python}} fuzz/asan.py --seconds {{seconds}}
+
+# A short AddressSanitizer fuzz run for CI: 20000 inputs grown, then run under the sanitizer (about a minute).
+fuzz-asan-smoke:
+    {{python}} fuzz/asan.py --runs 20000
+
+# Rebuild the C accelerator in place after changing cefmt/_speedups.c (a failed build is an error here).
+build-ext:
+    CEFMT_REQUIRE_EXTENSION=1 {{python}} setup.py -q build_ext --inplace

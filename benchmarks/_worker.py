@@ -382,7 +382,7 @@ def fresh_message(n: int) -> tuple[dict[str, str], bytes]:
     from the wire (nothing shared with the previous message but what the decoder itself shares)."""
     attrs = {**README, "id": f"{n:08d}-5c1e-4a7b-9f0e-2d8c4b6a1e37"}
     headers = {name.encode().decode(): value.encode().decode() for name, value in headers_of(attrs).items()}
-    return headers, body_of({"message": "Hello World!".encode().decode()})
+    return headers, body_of({"message": b"Hello World!".decode()})
 
 
 def memory_decoder(impl: str) -> Callable[[dict[str, str], bytes], object]:

@@ -12,7 +12,7 @@ check that it is off.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import gc
 import json
 import os
@@ -21,7 +21,7 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,28 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import cefmt
-from cefmt import CloudEvent, CloudEventError, Limits, Timestamp, _binding, _data, _frozen, _event, _headers, _http, _json_format, _timestamp
+from cefmt import (
+    CloudEvent,
+    Limits,
+    Timestamp,
+    _data,
+    _event,
+    _frozen,
+    _headers,
+    _timestamp,
+)
 from cefmt._pure import FALLBACK, PURE, SPEEDUPS
 from tests.conftest import REPO
+from tests.differential import (
+    ALL_SWITCHES,
+    compare,
+    event_outcome,
+    events_outcome,
+    outcome,
+    pure_python,
+    reference,
+    typed,
+)
 from tests.strategies import events, json_values
 
 ACCELERATED = SPEEDUPS is not None
@@ -50,53 +69,6 @@ def test_the_accelerator_is_in_use_unless_switched_off() -> None:
         assert SPEEDUPS is not None, "cefmt._speedups is not built: reinstall with a C compiler (pip install -e .)"
         assert _data._C_LOADS is not None and _event._C_BUILD is not None
         assert _timestamp._C_PARSE is not None and _timestamp._C_FORMAT is not None and _headers._C_READ is not None
-
-
-@contextlib.contextmanager
-def reference(module: Any, *names: str) -> Iterator[None]:
-    """The accelerated functions ``names`` of ``module`` switched off for the block."""
-    saved = {name: getattr(module, name) for name in names}
-    try:
-        for name in names:
-            setattr(module, name, None)
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(module, name, value)
-
-
-def typed(value: Any) -> Any:
-    """A value with the type of everything in it spelled out (``1``, ``1.0`` and ``True`` differ)."""
-    kind = type(value).__name__
-    if isinstance(value, dict):
-        return (kind, [(typed(key), typed(item)) for key, item in dict.items(value)])
-    if isinstance(value, list):
-        return (kind, [typed(item) for item in list.__iter__(value)])
-    if isinstance(value, float):
-        return (kind, value.hex())
-    if isinstance(value, datetime):
-        nanos = value.nanosecond if isinstance(value, Timestamp) else None
-        return (kind, value.isoformat(), nanos, repr(value.tzinfo), value.utcoffset())
-    return (kind, repr(value))
-
-
-def event_outcome(event: CloudEvent, *, skip_id: bool = False) -> Any:
-    fields = {name: typed(getattr(event, name)) for name in ("source", "type", "specversion", "datacontenttype")}
-    fields.update({name: typed(getattr(event, name)) for name in ("dataschema", "subject", "time")})
-    fields["extensions"] = typed(event.extensions.to_dict())
-    fields["_data"] = typed(event._data)
-    fields["data"] = typed(event.data)
-    if not skip_id:
-        fields["id"] = typed(event.id)
-    return fields
-
-
-def outcome(call: Callable[[], Any], shape: Callable[[Any], Any] = typed) -> Any:
-    try:
-        result = call()
-    except CloudEventError as exc:
-        return ("error", type(exc).__name__, str(exc))
-    return ("ok", shape(result))
 
 
 def both(module: Any, names: tuple[str, ...], call: Callable[[], Any], shape: Callable[[Any], Any] = typed) -> Any:
@@ -193,7 +165,13 @@ _ODD_VALUES = st.sampled_from(
 
 
 @needs_accelerator
-@given(st.recursive(json_values | _ODD_VALUES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=12))
+@given(
+    st.recursive(
+        json_values | _ODD_VALUES,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=12,
+    )
+)
 def test_json_values_are_written_the_same(value: Any) -> None:
     both(_data, ("_C_DUMPS",), lambda: _data.dump_json(value))
 
@@ -290,31 +268,12 @@ def test_records_from_decoded_attributes_are_the_same(attributes: dict[str, Any]
 def test_records_made_in_code_are_the_same(attributes: dict[str, Any], data: Any) -> None:
     # An id may be generated: it is random, so it is compared by its form only.
     generated = attributes.get("id") is None
-    outcome_of = both(_event, ("_C_BUILD",), lambda: CloudEvent(attributes, data), lambda e: event_outcome(e, skip_id=generated))
+    outcome_of = both(
+        _event, ("_C_BUILD",), lambda: CloudEvent(attributes, data), lambda e: event_outcome(e, skip_id=generated)
+    )
     if outcome_of[0] == "ok" and generated:
         event = CloudEvent(attributes, data)
         assert len(event.id) == 36 and event.id[14] == "4"
-
-
-ALL_SWITCHES = [
-    (_data, ("_C_LOADS", "_C_DUMPS")),
-    (_event, ("_C_BUILD",)),
-    (_timestamp, ("_C_PARSE", "_C_FORMAT")),
-    (_headers, ("_C_READ",)),
-    (_json_format, ("_C_DOCUMENT", "_C_DOCUMENTS", "_C_BUILD", "_C_DECODE")),
-    (_http, ("_C_BINARY", "_C_READ_MESSAGE", "_C_BINARY_EVENT")),
-    (_binding, ("_C_BINARY_EVENT",)),
-    (_frozen, ("_C_CHECK",)),
-]
-
-
-@contextlib.contextmanager
-def pure_python() -> Iterator[None]:
-    """Every accelerated function switched off for the block."""
-    with contextlib.ExitStack() as stack:
-        for module, names in ALL_SWITCHES:
-            stack.enter_context(reference(module, *names))
-        yield
 
 
 def test_every_switch_exists() -> None:
@@ -334,21 +293,10 @@ def test_events_encode_and_decode_the_same_through_every_codec(batch: list[Cloud
     event = batch[0]
     for transport, mode in _CODECS:
         value: Any = [e for e in batch if e.specversion == event.specversion] if mode == "batch" else event
-        fast = outcome(lambda: cefmt.encode(value, transport, mode), repr)
-        with pure_python():
-            plain = outcome(lambda: cefmt.encode(value, transport, mode), repr)
-        assert fast == plain
-        if fast[0] != "ok":
-            continue
-        message = cefmt.encode(value, transport, mode)
-
-        def shape(decoded: Any) -> Any:
-            return [event_outcome(e) for e in decoded] if isinstance(decoded, list) else event_outcome(decoded)
-
-        fast = outcome(lambda: cefmt.decode(message, transport), shape)
-        with pure_python():
-            plain = outcome(lambda: cefmt.decode(message, transport), shape)
-        assert fast == plain
+        written = compare(functools.partial(cefmt.encode, value, transport, mode), repr)
+        if written[0] == "ok":
+            message = cefmt.encode(value, transport, mode)
+            compare(functools.partial(cefmt.decode, message, transport), events_outcome)
 
 
 @needs_accelerator
@@ -438,7 +386,9 @@ def test_headers_read_the_same(headers: dict[str, Any], max_length: int) -> None
 # -- the build without a compiler ----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None and shutil.which("cc") is None, reason="needs the build to try a compiler")
+@pytest.mark.skipif(
+    shutil.which("gcc") is None and shutil.which("cc") is None, reason="needs the build to try a compiler"
+)
 def test_without_a_compiler_the_build_gives_the_pure_python_package(tmp_path: Path) -> None:
     # A copy of the source (the work tree's own build products left out), built into a wheel with a
     # compiler that always fails: the wheel is made, holds no extension, and cefmt works from it.
@@ -446,7 +396,9 @@ def test_without_a_compiler_the_build_gives_the_pure_python_package(tmp_path: Pa
     shutil.copytree(
         REPO,
         source,
-        ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.so", "*.egg-info", "__pycache__", ".hypothesis", "out"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "build", "*.so", "*.egg-info", "__pycache__", ".hypothesis", "out"
+        ),
     )
     env = {**os.environ, "CC": "false", "LDSHARED": "false"}
     env.pop("CEFMT_REQUIRE_EXTENSION", None)
@@ -463,7 +415,7 @@ def test_without_a_compiler_the_build_gives_the_pure_python_package(tmp_path: Pa
     zipfile.ZipFile(wheel).extractall(target)
     code = (
         "import cefmt, cefmt._pure as p; assert p.SPEEDUPS is None, p.SPEEDUPS;"
-        "e = cefmt.decode(b'{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"data\":[1]}', 'json');"
+        'e = cefmt.decode(b\'{"specversion":"1.0","id":"1","source":"/s","type":"t","data":[1]}\', \'json\');'
         "print(cefmt.__file__, e.data)"
     )
     run = subprocess.run(
@@ -504,7 +456,9 @@ def test_binary_messages_decode_the_same(headers: dict[str, str], body: bytes, d
     # The same attributes in a Kafka record (ce_ headers of UTF-8 bytes, the body as the value).
     record = {
         "key": None,
-        "headers": [(name.replace("ce-", "ce_", 1).replace("Ce-", "ce_", 1), value.encode()) for name, value in headers.items()],
+        "headers": [
+            (name.replace("ce-", "ce_", 1).replace("Ce-", "ce_", 1), value.encode()) for name, value in headers.items()
+        ],
         "value": body or None,
     }
     fast = outcome(lambda: cefmt.decode(record, "kafka", limits=limits), event_outcome)
@@ -527,12 +481,23 @@ def test_documents_meet_limits_the_same_way(count: int, batch_length: int, attri
         for mode in ("structured", "batch"):
             fast = outcome(lambda message=message, mode=mode: cefmt.decode(message, "json", mode, limits=limits), shape)
             with pure_python():
-                plain = outcome(lambda message=message, mode=mode: cefmt.decode(message, "json", mode, limits=limits), shape)
+                plain = outcome(
+                    lambda message=message, mode=mode: cefmt.decode(message, "json", mode, limits=limits), shape
+                )
             assert fast == plain
 
 
 @needs_accelerator
-@given(st.recursive(json_values | _ODD_VALUES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3) | st.tuples(inner), max_leaves=12), st.integers(1, 4))
+@given(
+    st.recursive(
+        json_values | _ODD_VALUES,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3) | st.tuples(inner)
+        ),
+        max_leaves=12,
+    ),
+    st.integers(1, 4),
+)
 def test_data_given_in_code_is_checked_the_same(value: Any, max_depth: int) -> None:
     both(_frozen, ("_C_CHECK",), lambda: _frozen.check_data(value, max_depth=max_depth))
     both(_frozen, ("_C_CHECK",), lambda: _frozen.check_data(value))
