@@ -225,13 +225,13 @@ def render(
         f"{versions.get('cefmt', 'cefmt')} (attrs {version('attrs')}, cattrs {version('cattrs')}, "
         f"msgpack {version('msgpack')}); {peer_names}. {settings}",
         "",
-        "*× floor*: cefmt's time over the floor's, timed in the same process (lower is better; the floor is "
+        "*vs floor*: cefmt's time over the floor's, timed in the same process (lower is better; the floor is "
         "the standard library doing the job with cefmt's own shortcuts and no validation). *Peer* columns: the "
         "peer's time, and how many times faster cefmt is. Decoding includes reading `event.data`. *met*: every "
         "target of the row (floor, ≥3x SDK 2.x on small HTTP rows, ≥1.5x cloudevents-pydantic, never slower "
         "than any peer).",
         "",
-        "| task | cefmt | × floor (target) | pure Python: time, × floor | "
+        "| task | cefmt | vs floor (target) | pure Python: time, vs floor | "
         + " | ".join(LABELS[p] for p in peers)
         + " | met |",
         "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in peers) + " | :-: |",

@@ -166,7 +166,9 @@ def load_json(raw: bytes | str, where: str, *, limits: Limits | None = None, bat
         # does not take as it is (errors, limits, lone surrogates) to the path below, which reports it.
         value = _C_LOADS(raw, limits.max_nesting_depth, limits.max_container_count)
         # A batch whose outermost container holds more than max_batch_length items is reported below.
-        if value is not FALLBACK and not (batch and type(value) in _CONTAINERS and len(value) > limits.max_batch_length):
+        if value is not FALLBACK and not (
+            batch and type(value) in _CONTAINERS and len(value) > limits.max_batch_length
+        ):
             return value
     if limits.may_exceed_json(size) or (batch and size > 2 * limits.max_batch_length):
         try:

@@ -164,7 +164,7 @@ def encode_binary(event: CloudEvent) -> HTTPMessage:
     if _C_BINARY is not None:
         pair = _C_BINARY(event)
         if pair is not FALLBACK:
-            return _new_message(HTTPMessage, pair)  # type: ignore[no-any-return]
+            return _new_message(HTTPMessage, pair)
     plain = NEEDS_QUOTING.search
     event_id, source, event_type = event.id, event.source, event.type
     headers = {

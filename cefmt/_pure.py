@@ -25,10 +25,10 @@ def _speedups() -> ModuleType | None:
     if PURE:
         return None
     try:
-        from . import _speedups  # type: ignore[attr-defined]  # noqa: PLC0415 - optional, compiled
+        from . import _speedups  # noqa: PLC0415 - optional, compiled
     except ImportError:
         return None
-    return _speedups  # type: ignore[no-any-return]
+    return _speedups
 
 
 #: The compiled accelerator, or None.

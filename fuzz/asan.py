@@ -38,7 +38,7 @@ SEEDS = {
     "batch": b"\x01" + b'[{"specversion":"1.0","id":"1","source":"/s","type":"t"},{"specversion":"1.0","id":"2",'
     b'"source":"/s","type":"t","data_base64":"AA=="}]',
     "http": b"\x02" + b"ce-specversion:1.0\nce-id:1\nce-source:/s\nce-type:t\nce-time:2020-01-01T00:00:00Z\n"
-    b"content-type:application/json\n\n{\"a\":1}",
+    b'content-type:application/json\n\n{"a":1}',
     "kafka": b"\x03" + b"ce_specversion:1.0\nce_id:1\nce_source:/s\nce_type:t\ncontent-type:text/plain\n\nhello",
     "time": b"\x04" + b"2018-04-05T17:31:00.123456789+02:00",
     "made": b"\x05" + bytes(range(64)),
