@@ -750,6 +750,51 @@ parse_timestamp(PyObject *self, PyObject *text)
     return stamp;
 }
 
+static PyObject *zone_suffixes;       /* datetime.timezone -> "Z" or "+HH:MM" (bounded) */
+
+/* The RFC 3339 offset text of a fixed-offset zone (a datetime.timezone of whole minutes): a borrowed
+ * str, or NULL to fall back. */
+static PyObject *
+zone_suffix(PyObject *zone)
+{
+    PyObject *found = PyDict_GetItemWithError(zone_suffixes, zone);
+    if (found != NULL || PyErr_Occurred()) {
+        return found;
+    }
+    if (Py_TYPE(zone) != Py_TYPE(PyDateTime_TimeZone_UTC)) {
+        return NULL; /* another tzinfo: its offset may depend on the date */
+    }
+    PyObject *offset = PyObject_CallMethod(zone, "utcoffset", "O", Py_None);
+    if (offset == NULL || !PyDelta_Check(offset)) {
+        Py_XDECREF(offset);
+        return NULL;
+    }
+    long seconds = PyDateTime_DELTA_GET_DAYS(offset) * 86400L + PyDateTime_DELTA_GET_SECONDS(offset);
+    int micro = PyDateTime_DELTA_GET_MICROSECONDS(offset);
+    Py_DECREF(offset);
+    if (micro != 0 || seconds % 60 != 0) {
+        return NULL;
+    }
+    long minutes = seconds / 60;
+    char text[8];
+    if (minutes == 0) {
+        strcpy(text, "Z");
+    } else {
+        long magnitude = minutes < 0 ? -minutes : minutes;
+        snprintf(text, sizeof(text), "%c%02ld:%02ld", minutes < 0 ? '-' : '+', magnitude / 60, magnitude % 60);
+    }
+    PyObject *suffix = PyUnicode_FromString(text);
+    if (suffix == NULL) {
+        return NULL;
+    }
+    if (PyDict_GET_SIZE(zone_suffixes) < 4096 && PyDict_SetItem(zone_suffixes, zone, suffix) < 0) {
+        Py_DECREF(suffix);
+        return NULL;
+    }
+    Py_DECREF(suffix); /* the dict holds it; when full, it is made again each time (still borrowed below) */
+    return PyDict_GET_SIZE(zone_suffixes) < 4096 ? PyDict_GetItemWithError(zone_suffixes, zone) : NULL;
+}
+
 static PyObject *
 format_timestamp(PyObject *self, PyObject *stamp)
 {
@@ -757,8 +802,19 @@ format_timestamp(PyObject *self, PyObject *stamp)
         RETURN_FALLBACK;
     }
     PyDateTime_DateTime *dt = (PyDateTime_DateTime *)stamp;
-    if (!dt->hastzinfo || dt->tzinfo != cfg_utc) {
+    if (!dt->hastzinfo) {
         RETURN_FALLBACK;
+    }
+    const char *suffix = "Z";
+    Py_ssize_t suffix_length = 1;
+    if (dt->tzinfo != cfg_utc) {
+        PyObject *text = zone_suffix(dt->tzinfo);
+        if (text == NULL) {
+            PyErr_Clear();
+            RETURN_FALLBACK;
+        }
+        suffix = (const char *)PyUnicode_1BYTE_DATA(text);
+        suffix_length = PyUnicode_GET_LENGTH(text);
     }
     PyObject *rest = get_slot(stamp, stamp_nano_off);
     if (rest == NULL || !PyLong_CheckExact(rest)) {
@@ -783,8 +839,8 @@ format_timestamp(PyObject *self, PyObject *stamp)
     } else {
         n += snprintf(text + n, sizeof(text) - n, ".%09ld", nanos);
     }
-    text[n++] = 'Z';
-    return PyUnicode_FromStringAndSize(text, n);
+    memcpy(text + n, suffix, suffix_length);
+    return PyUnicode_FromStringAndSize(text, n + suffix_length);
 }
 
 /* -- HTTP headers ---------------------------------------------------------------------------------------- */
@@ -1705,7 +1761,7 @@ put_document(Buffer *b, PyObject *event)
             if (overflow || (number == -1 && PyErr_Occurred())) return -1;
             int n = snprintf(digits, sizeof(digits), "%lld", number);
             if (put(b, digits, n) < 0) return -1;
-        } else if (is_utc_stamp(value)) {
+        } else if (stamp_ready && (PyObject *)Py_TYPE(value) == cfg_stamp_type) {
             if (put_timestamp_text(b, value) < 0) return -1;
         } else {
             return -1; /* Binary: Base64 on the Python path */
@@ -1859,6 +1915,12 @@ binary_message(PyObject *self, PyObject *event)
             text = PyUnicode_FromString(value == Py_True ? "true" : "false");
         } else if (PyLong_CheckExact(value)) {
             text = PyObject_Str(value);
+        } else if (stamp_ready && (PyObject *)Py_TYPE(value) == cfg_stamp_type) {
+            text = format_timestamp(NULL, value);
+            if (text == FALLBACK) {
+                Py_DECREF(text);
+                goto fallback;
+            }
         } else {
             goto fallback;
         }
@@ -1947,8 +2009,9 @@ PyInit__speedups(void)
     }
     FALLBACK = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
     types_seen = PyDict_New();
+    zone_suffixes = PyDict_New();
     special_names = PyDict_New();
-    if (FALLBACK == NULL || types_seen == NULL || special_names == NULL) {
+    if (FALLBACK == NULL || types_seen == NULL || zone_suffixes == NULL || special_names == NULL) {
         goto error;
     }
     for (int i = 0; i < 10; i++) {
