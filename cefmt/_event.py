@@ -34,6 +34,7 @@ from ._types import (
     check_nonempty_string,
     check_uri,
     check_uri_reference,
+    decode_base64,
 )
 
 __all__ = ["SPEC_VERSIONS", "CloudEvent", "Data", "Extensions"]
@@ -395,6 +396,8 @@ def _new_id() -> str:
 # Sources that passed the URI-reference check. A stream's events come from few producers, so most
 # checks become one dict lookup.
 _SOURCES: Memo[str, str] = Memo(lambda source: check_uri_reference(source, "source"), size=4096)
+# Spec 1.0 dataschema values that passed the URI check (for the compiled builder; the same check as _build's).
+_SCHEMAS: Memo[str, str] = Memo(lambda schema: check_uri(schema, "dataschema"), size=1024)
 
 
 # What untyped data is, by type; anything else an event holds is typed data.
@@ -607,6 +610,8 @@ if (
     and SPEEDUPS.configure("extensions", (Extensions, Extensions.__dict__["_items"], _NO_EXTENSIONS))
 ):
     SPEEDUPS.configure("sources", _SOURCES)
+    SPEEDUPS.configure("schemas", _SCHEMAS)
+    SPEEDUPS.configure("decode_base64", decode_base64)
     SPEEDUPS.configure("media_types", _MEDIA_TYPES)
     SPEEDUPS.configure("is_json", _IS_JSON)
     SPEEDUPS.configure("check_data", check_data)

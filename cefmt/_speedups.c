@@ -34,6 +34,8 @@ static PyObject *cfg_ext_type;        /* Extensions */
 static Py_ssize_t ext_items_off;
 static PyObject *cfg_no_extensions;   /* the shared empty Extensions */
 static PyObject *cfg_sources;         /* Memo: source -> checked source */
+static PyObject *cfg_schemas;         /* Memo: dataschema (spec 1.0) -> checked value */
+static PyObject *cfg_decode_base64;   /* _types.decode_base64 */
 static PyObject *cfg_media_types;     /* Memo: datacontenttype -> checked value */
 static PyObject *cfg_is_json;         /* Memo: datacontenttype -> bool */
 static PyObject *cfg_check_data;      /* _frozen.check_data */
@@ -58,7 +60,7 @@ static PyObject *types_seen;          /* event types seen, each kept once (bound
 static PyObject *s_specversion, *s_id, *s_source, *s_type, *s_time, *s_datacontenttype, *s_subject;
 static PyObject *s_v10, *s_v03, *s_app_json, *s_data;
 static PyObject *special_names;       /* name -> code, for the names the builder treats specially */
-enum { N_CORE = 1, N_SUBJECT = 2, N_OTHER = 3, N_DATA = 4 };
+enum { N_CORE = 1, N_SUBJECT = 2, N_OTHER = 3, N_DATA = 4, N_SCHEMA = 5, N_BASE64 = 6 };
 
 static PyObject *small_ints[10];
 
@@ -161,6 +163,8 @@ configure(PyObject *self, PyObject *args)
         Py_RETURN_TRUE;
     }
     if (strcmp(name, "sources") == 0) { KEEP(cfg_sources); Py_RETURN_TRUE; }
+    if (strcmp(name, "schemas") == 0) { KEEP(cfg_schemas); Py_RETURN_TRUE; }
+    if (strcmp(name, "decode_base64") == 0) { KEEP(cfg_decode_base64); Py_RETURN_TRUE; }
     if (strcmp(name, "media_types") == 0) { KEEP(cfg_media_types); Py_RETURN_TRUE; }
     if (strcmp(name, "is_json") == 0) { KEEP(cfg_is_json); Py_RETURN_TRUE; }
     if (strcmp(name, "check_data") == 0) { KEEP(cfg_check_data); Py_RETURN_TRUE; }
@@ -776,7 +780,7 @@ zone_suffix(PyObject *zone)
         return NULL;
     }
     long minutes = seconds / 60;
-    char text[8];
+    char text[32];
     if (minutes == 0) {
         strcpy(text, "Z");
     } else {
@@ -1103,6 +1107,7 @@ build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, 
 {
     PyObject *event_id = NULL, *source = NULL, *event_type = NULL, *time = NULL, *content_type = NULL;
     PyObject *extensions = NULL, *ext_object = NULL, *checked_data = NULL, *made = NULL;
+    PyObject *schema = NULL, *decoded = NULL, *encoded = NULL;
     PyObject *specversion, *subject = Py_None, *value, *key;
 
     if (!ev_ready || !cfg_sources || !cfg_media_types || !cfg_is_json || !cfg_check_data || !cfg_to_timestamp ||
@@ -1193,6 +1198,15 @@ build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, 
             if (which == N_DATA && document) {
                 continue; /* a JSON-format document's data member: given as data */
             }
+            if (which == N_SCHEMA && specversion == s_v10 && cfg_schemas && PyUnicode_CheckExact(value)) {
+                schema = through_memo(cfg_schemas, value);
+                if (schema == NULL) goto fallback;
+                continue;
+            }
+            if (which == N_BASE64 && document && specversion == s_v10 && cfg_decode_base64 && data == Py_None) {
+                encoded = value; /* decoded below, once the attributes are known to be taken */
+                continue;
+            }
             goto fallback; /* dataschema, schemaurl, datacontentencoding, data: the Python path */
         }
         if (PyErr_Occurred() || !is_extension_name(key) || !is_extension_value(value)) goto fallback;
@@ -1200,6 +1214,11 @@ build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, 
         if (PyDict_SetItem(extensions, key, value) < 0) goto fallback;
     }
 
+    if (encoded != NULL) {
+        decoded = PyObject_CallFunction(cfg_decode_base64, "Os", encoded, "event member 'data_base64'");
+        if (decoded == NULL || !PyBytes_CheckExact(decoded)) goto fallback;
+        data = decoded;
+    }
     if (data == Py_None || PyBytes_CheckExact(data)) {
         checked_data = Py_NewRef(data);
     } else if (PyUnicode_CheckExact(data)) {
@@ -1252,7 +1271,7 @@ build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, 
     set_slot(event, ev_off[2], event_type);
     set_slot(event, ev_off[3], specversion);
     set_slot(event, ev_off[4], content_type != NULL ? content_type : Py_None);
-    set_slot(event, ev_off[5], Py_None);
+    set_slot(event, ev_off[5], schema != NULL ? schema : Py_None);
     set_slot(event, ev_off[6], subject);
     set_slot(event, ev_off[7], time);
     set_slot(event, ev_off[8], ext_object);
@@ -1271,6 +1290,8 @@ build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, 
     Py_XDECREF(extensions);
     Py_XDECREF(ext_object);
     Py_XDECREF(checked_data);
+    Py_XDECREF(schema);
+    Py_XDECREF(decoded);
     return made;
 
 fallback:
@@ -1283,6 +1304,8 @@ fallback:
     Py_XDECREF(extensions);
     Py_XDECREF(ext_object);
     Py_XDECREF(checked_data);
+    Py_XDECREF(schema);
+    Py_XDECREF(decoded);
     Py_XDECREF(made);
     RETURN_FALLBACK;
 }
@@ -1673,6 +1696,39 @@ put_timestamp_text(Buffer *b, PyObject *stamp)
     return result;
 }
 
+/* Bytes as a JSON string of their Base64 (RFC 4648 section 4, padded), as canonical_string writes them. */
+static int
+put_base64(Buffer *b, PyObject *bytes)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(bytes);
+    Py_ssize_t n = PyBytes_GET_SIZE(bytes), i = 0;
+    if (put(b, "\"", 1) < 0) {
+        return -1;
+    }
+    char group[4];
+    for (; i + 3 <= n; i += 3) {
+        group[0] = alphabet[s[i] >> 2];
+        group[1] = alphabet[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+        group[2] = alphabet[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)];
+        group[3] = alphabet[s[i + 2] & 63];
+        if (put(b, group, 4) < 0) return -1;
+    }
+    if (n - i == 1) {
+        group[0] = alphabet[s[i] >> 2];
+        group[1] = alphabet[(s[i] & 3) << 4];
+        group[2] = group[3] = '=';
+        if (put(b, group, 4) < 0) return -1;
+    } else if (n - i == 2) {
+        group[0] = alphabet[s[i] >> 2];
+        group[1] = alphabet[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+        group[2] = alphabet[(s[i + 1] & 15) << 2];
+        group[3] = '=';
+        if (put(b, group, 4) < 0) return -1;
+    }
+    return put(b, "\"", 1);
+}
+
 static int
 is_json_container(PyObject *data)
 {
@@ -1705,8 +1761,8 @@ put_document(Buffer *b, PyObject *event)
     if (items == NULL || !PyDict_CheckExact(items)) {
         return -1;
     }
-    if (!(data == Py_None || PyUnicode_CheckExact(data) || is_json_container(data))) {
-        return -1; /* bytes (Base64), typed data: the Python path */
+    if (!(data == Py_None || PyBytes_CheckExact(data) || PyUnicode_CheckExact(data) || is_json_container(data))) {
+        return -1; /* typed data: the Python path */
     }
     int first = 1;
     static const char *names[] = {"specversion", "id", "source", "type", "datacontenttype", NULL, "subject"};
@@ -1766,6 +1822,17 @@ put_document(Buffer *b, PyObject *event)
         } else {
             return -1; /* Binary: Base64 on the Python path */
         }
+    }
+    if (PyBytes_CheckExact(data)) {
+        /* Binary data: Base64 in data_base64 (1.0), or in data marked by datacontentencoding (0.3). */
+        if (v10) {
+            return put_name(b, "data_base64", &first) < 0 || put_base64(b, data) < 0 ? -1 : put(b, "}", 1);
+        }
+        if (put_name(b, "datacontentencoding", &first) < 0 || PUT_LITERAL(b, "\"base64\"") < 0 ||
+            put_name(b, "data", &first) < 0 || put_base64(b, data) < 0) {
+            return -1;
+        }
+        return put(b, "}", 1);
     }
     if (data != Py_None) {
         if (put_name(b, "data", &first) < 0) {
@@ -1842,6 +1909,7 @@ plain_header(PyObject *value)
 }
 
 static PyObject *s_ce_specversion, *s_ce_id, *s_ce_source, *s_ce_type, *s_ce_subject, *s_ce_time;
+static PyObject *s_ce_dataschema, *s_ce_schemaurl;
 
 static int
 set_header(PyObject *headers, PyObject *name, PyObject *value)
@@ -1863,7 +1931,7 @@ binary_message(PyObject *self, PyObject *event)
     PyObject *subject = get_slot(event, ev_off[6]), *time = get_slot(event, ev_off[7]);
     PyObject *extensions = get_slot(event, ev_off[8]), *data = get_slot(event, ev_off[9]);
     if (!specversion || !event_id || !source || !event_type || !content_type || !schema || !subject || !time ||
-        !extensions || !data || schema != Py_None || (PyObject *)Py_TYPE(extensions) != cfg_ext_type) {
+        !extensions || !data || (PyObject *)Py_TYPE(extensions) != cfg_ext_type) {
         goto fallback;
     }
     PyObject *items = get_slot(extensions, ext_items_off);
@@ -1891,6 +1959,10 @@ binary_message(PyObject *self, PyObject *event)
         }
         is_json = which == 0;
         is_text = which == 1;
+    }
+    if (schema != Py_None) {
+        PyObject *name = specversion == s_v10 || PyUnicode_Compare(specversion, s_v10) == 0 ? s_ce_dataschema : s_ce_schemaurl;
+        if (PyErr_Occurred() || set_header(headers, name, schema) < 0) goto fallback;
     }
     if (subject != Py_None && set_header(headers, s_ce_subject, subject) < 0) {
         goto fallback;
@@ -2037,9 +2109,11 @@ PyInit__speedups(void)
     NAME(s_ce_type, "ce-type");
     NAME(s_ce_subject, "ce-subject");
     NAME(s_ce_time, "ce-time");
+    NAME(s_ce_dataschema, "ce-dataschema");
+    NAME(s_ce_schemaurl, "ce-schemaurl");
 #undef NAME
     const char *core[] = {"specversion", "id", "source", "type", "time", "datacontenttype"};
-    const char *other[] = {"dataschema", "schemaurl", "datacontentencoding"};
+    const char *other[] = {"schemaurl", "datacontentencoding"};
     for (size_t i = 0; i < sizeof(core) / sizeof(*core); i++) {
         PyObject *code = PyLong_FromLong(N_CORE);
         if (code == NULL || PyDict_SetItemString(special_names, core[i], code) < 0) goto error;
@@ -2055,6 +2129,12 @@ PyInit__speedups(void)
     Py_DECREF(code);
     code = PyLong_FromLong(N_DATA);
     if (code == NULL || PyDict_SetItemString(special_names, "data", code) < 0) goto error;
+    Py_DECREF(code);
+    code = PyLong_FromLong(N_SCHEMA);
+    if (code == NULL || PyDict_SetItemString(special_names, "dataschema", code) < 0) goto error;
+    Py_DECREF(code);
+    code = PyLong_FromLong(N_BASE64);
+    if (code == NULL || PyDict_SetItemString(special_names, "data_base64", code) < 0) goto error;
     Py_DECREF(code);
     if (PyModule_AddObjectRef(m, "FALLBACK", FALLBACK) < 0) goto error;
     return m;

@@ -300,14 +300,24 @@ def test_events_encode_and_decode_the_same_through_every_codec(batch: list[Cloud
 
 
 @needs_accelerator
-@given(st.lists(attribute_dicts(), min_size=1, max_size=3), _DATA)
-def test_documents_decode_the_same(attribute_list: list[dict[str, Any]], data: Any) -> None:
-    # JSON-format documents of every kind, well formed or not, one and in a batch.
+@given(
+    st.lists(attribute_dicts(), min_size=1, max_size=3),
+    _DATA,
+    st.sampled_from([None, "TWE=", "TWE", "!!!!", 5, ""]),
+    st.sampled_from([None, "https://example.com/s", "/relative", "a b", 7]),
+)
+def test_documents_decode_the_same(attribute_list: list[dict[str, Any]], data: Any, base64: Any, schema: Any) -> None:
+    # JSON-format documents of every kind, well formed or not, one and in a batch; Base64 data and
+    # schemas of every kind among them.
     docs = []
-    for attributes in attribute_list:
+    for index, attributes in enumerate(attribute_list):
         doc = {name: value for name, value in attributes.items() if not isinstance(value, (bytes, datetime, Timestamp))}
-        if isinstance(data, (str, int, list, dict)) or data is None:
+        if isinstance(data, (str, int, list, dict)) or (data is None and index % 2):
             doc["data"] = data
+        if base64 is not None and index != 1:
+            doc["data_base64"] = base64
+        if schema is not None and index != 2:
+            doc["dataschema"] = schema
         docs.append(doc)
     for raw in (docs[0], docs):
         try:
