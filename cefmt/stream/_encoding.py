@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
-from cefmt import CloudEvent, CloudEventError, encode
+from cefmt import CloudEvent, CloudEventError, default_registry, encode
 
 from ._framing import FLUSH, Position, _Flush, json_line
 from ._kinds import StreamKind, check_output, stream_kind
@@ -36,13 +36,24 @@ def encoded(
     stats = policy.stats
     transport = kind.transport
     if mode != "batch":
+        # Each spec version's codec, found once (what encode() looks up for every event); options that
+        # change the event first (a converter for typed data) go through encode().
+        direct = "converter" not in options
+        codecs: dict[str, Any] = {}
         for item in items:
             if item is FLUSH:
                 yield FLUSH
                 continue
             position, raw, event = item  # type: ignore[misc]
             try:
-                message = encode(event, transport, mode, **options)
+                specversion = event.specversion
+                codec = codecs.get(specversion) if direct else None
+                if codec is None:
+                    if direct:
+                        codec = codecs[specversion] = default_registry.find_format(transport, mode, specversion).encode
+                    message = encode(event, transport, mode, **options)
+                else:
+                    message = codec(event, **options)
                 if serialize is not None:
                     message = serialize(message)
             except CloudEventError as exc:
