@@ -158,6 +158,11 @@ class CloudEvent:
     _view: Any = attrs.field(default=None, alias="view")
 
     def __init__(self, attributes: Mapping[str, Any] | Any = None, data: Any = None, /, **kwargs: Any) -> None:
+        if (
+            _C_BUILD is not None and not kwargs and type(attributes) is dict and "data" not in attributes
+            and _C_BUILD(self, attributes, data, False, True) is not FALLBACK
+        ):  # fmt: skip
+            return  # the common call, built by the accelerator (which leaves the caller's dict as it is)
         merged: dict[str, Any] = {}
         if attributes is None and isinstance(kwargs.get("attributes"), Mapping):
             # The keyword form of the SDK's CloudEvent(attributes, data): not an extension (an extension

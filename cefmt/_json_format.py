@@ -129,11 +129,13 @@ def decode_event(
     '1'
     """
     if _C_DECODE is not None and not extension_types:
-        bounds = DEFAULT_LIMITS if limits is None else limits
-        event = _C_DECODE(
-            raw, bounds.max_message_bytes, False, bounds.max_nesting_depth, bounds.max_container_count,
-            bounds.max_attribute_count, bounds.max_batch_length,
-        )  # fmt: skip
+        if limits is None:
+            event = _C_DECODE(raw, *_DEFAULT_BOUNDS)
+        else:
+            event = _C_DECODE(
+                raw, limits.max_message_bytes, False, limits.max_nesting_depth, limits.max_container_count,
+                limits.max_attribute_count, limits.max_batch_length,
+            )  # fmt: skip
         if event is not FALLBACK:
             return event  # type: ignore[no-any-return]
     doc = load_json(raw, "JSON event", limits=limits)
@@ -210,3 +212,7 @@ _C_DOCUMENT = SPEEDUPS.encode_document if SPEEDUPS is not None else None
 _C_DOCUMENTS = SPEEDUPS.encode_documents if SPEEDUPS is not None else None
 _C_BUILD = SPEEDUPS.build if SPEEDUPS is not None else None
 _C_DECODE = SPEEDUPS.decode_documents if SPEEDUPS is not None else None
+_DEFAULT_BOUNDS = (
+    DEFAULT_LIMITS.max_message_bytes, False, DEFAULT_LIMITS.max_nesting_depth, DEFAULT_LIMITS.max_container_count,
+    DEFAULT_LIMITS.max_attribute_count, DEFAULT_LIMITS.max_batch_length,
+)  # fmt: skip

@@ -24,6 +24,7 @@ from cefmt import (
     _json_format,
     _timestamp,
 )
+from cefmt_plugins import kafka as _kafka
 
 
 @contextlib.contextmanager
@@ -82,6 +83,7 @@ ALL_SWITCHES = [
     (_http, ("_C_BINARY", "_C_READ_MESSAGE", "_C_BINARY_EVENT")),
     (_binding, ("_C_BINARY_EVENT",)),
     (_frozen, ("_C_CHECK",)),
+    (_kafka, ("_C_READ_PAIRS",)),
 ]
 
 
