@@ -1020,69 +1020,6 @@ check_data(PyObject *self, PyObject *args)
     return copy;
 }
 
-/* -- Kafka headers ----------------------------------------------------------------------------------------- */
-
-/* cefmt_plugins.kafka.read's header loop for a list (or tuple) of (str, bytes) pairs with lower-case
- * names: (attributes, content type), the content type also under "datacontenttype"; or FALLBACK. */
-static PyObject *
-read_pairs(PyObject *self, PyObject *args)
-{
-    PyObject *pairs;
-    Py_ssize_t max_count, max_length;
-    if (!PyArg_ParseTuple(args, "Onn:read_pairs", &pairs, &max_count, &max_length)) {
-        return NULL;
-    }
-    if (!(PyList_CheckExact(pairs) || PyTuple_CheckExact(pairs)) || PySequence_Fast_GET_SIZE(pairs) > max_count) {
-        RETURN_FALLBACK;
-    }
-    PyObject *attributes = PyDict_New(), *content_type = NULL;
-    if (attributes == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(pairs); i++) {
-        PyObject *pair = PySequence_Fast_GET_ITEM(pairs, i);
-        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) goto fallback;
-        PyObject *name = PyTuple_GET_ITEM(pair, 0), *raw = PyTuple_GET_ITEM(pair, 1);
-        if (!PyUnicode_CheckExact(name) || !PyUnicode_IS_ASCII(name)) goto fallback;
-        const unsigned char *s = PyUnicode_1BYTE_DATA(name);
-        Py_ssize_t len = PyUnicode_GET_LENGTH(name);
-        for (Py_ssize_t k = 0; k < len; k++) {
-            if (s[k] >= 'A' && s[k] <= 'Z') goto fallback; /* lower-cased on the Python path */
-        }
-        int is_attribute = len >= 3 && s[0] == 'c' && s[1] == 'e' && s[2] == '_';
-        if (!is_attribute && !(len == 12 && memcmp(s, "content-type", 12) == 0)) {
-            continue; /* the application's own header: not read */
-        }
-        if (!PyBytes_CheckExact(raw) || PyBytes_GET_SIZE(raw) > max_length) goto fallback;
-        PyObject *text = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), NULL);
-        if (text == NULL) goto fallback;
-        if (is_attribute) {
-            PyObject *attribute = ascii_string(s + 3, len - 3);
-            int repeated = attribute == NULL ? -1 : PyDict_Contains(attributes, attribute);
-            int failed = repeated != 0 || PyDict_SetItem(attributes, attribute, text) < 0;
-            Py_XDECREF(attribute);
-            Py_DECREF(text);
-            if (failed) goto fallback;
-        } else {
-            if (content_type != NULL) {
-                Py_DECREF(text);
-                goto fallback; /* repeated: the Python path reports it */
-            }
-            content_type = text;
-        }
-    }
-    if (content_type != NULL && PyDict_SetItem(attributes, s_datacontenttype, content_type) < 0) goto fallback;
-    PyObject *result = PyTuple_Pack(2, attributes, content_type != NULL ? content_type : Py_None);
-    Py_DECREF(attributes);
-    Py_XDECREF(content_type);
-    return result;
-fallback:
-    PyErr_Clear();
-    Py_DECREF(attributes);
-    Py_XDECREF(content_type);
-    RETURN_FALLBACK;
-}
-
 /* -- the record builder ---------------------------------------------------------------------------------- */
 
 /* A valid String that needs no further check: non-empty printable ASCII. */
@@ -2131,7 +2068,6 @@ static PyMethodDef methods[] = {
     {"encode_documents", encode_documents, METH_O, "A list of events as a JSON batch, or FALLBACK."},
     {"binary_message", binary_message, METH_O, "An event's HTTP binary (headers, body), or FALLBACK."},
     {"read_message", read_message, METH_VARARGS, "A (headers, body) pair read into a Received, or FALLBACK."},
-    {"read_pairs", read_pairs, METH_VARARGS, "Kafka header pairs' CloudEvents part, or FALLBACK."},
     {"binary_event", binary_event, METH_VARARGS, "A binary-mode message's event, or FALLBACK."},
     {NULL, NULL, 0, NULL},
 };

@@ -34,7 +34,6 @@ from cefmt import (
     MalformedMessageError,
     UsageError,
 )
-from cefmt._pure import FALLBACK, SPEEDUPS
 from cefmt.codec import (
     Capture,
     Codec,
@@ -299,10 +298,6 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
     if hasattr(headers, "__len__") and len(headers) > max_count:
         limits.check_header_count(len(headers))
     max_length = limits.max_header_value_length
-    if _C_READ_PAIRS is not None and pairs is headers:
-        found = _C_READ_PAIRS(headers, max_count, max_length)
-        if found is not FALLBACK:
-            return Received(found[0], found[1], value)
     attributes: dict[str, str] = {}
     content_type: str | None = None
     try:
@@ -345,11 +340,6 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
 def _is_cloudevents(content_type: str) -> bool:
     """Whether a content-type value names a CloudEvents format."""
     return parse_media_type(content_type).essence.startswith(_CLOUDEVENTS)
-
-
-# cefmt's compiled accelerator (built with this distribution) reads the common header list, (str, bytes)
-# pairs with lower-case names; it returns FALLBACK for anything else, which the loop above reads or reports.
-_C_READ_PAIRS = SPEEDUPS.read_pairs if SPEEDUPS is not None else None
 
 
 def detect(message: Any) -> tuple[str | None, str]:

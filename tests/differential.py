@@ -24,7 +24,6 @@ from cefmt import (
     _json_format,
     _timestamp,
 )
-from cefmt_plugins import kafka as _kafka
 
 
 @contextlib.contextmanager
@@ -83,7 +82,6 @@ ALL_SWITCHES = [
     (_http, ("_C_BINARY", "_C_READ_MESSAGE", "_C_BINARY_EVENT")),
     (_binding, ("_C_BINARY_EVENT",)),
     (_frozen, ("_C_CHECK",)),
-    (_kafka, ("_C_READ_PAIRS",)),
 ]
 
 
