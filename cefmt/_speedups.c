@@ -737,6 +737,8 @@ stamp_from_text(const unsigned char *s, Py_ssize_t len)
     }
     set_slot(stamp, stamp_nano_off, rest);
     Py_DECREF(rest);
+    /* It holds an int and a timezone: in no cycle, so left to reference counting (see build_event). */
+    if (PyObject_IS_GC(stamp)) PyObject_GC_UnTrack(stamp);
     return stamp;
 }
 
@@ -1173,6 +1175,7 @@ build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, 
             PyDateTime_DATE_GET_MICROSECOND(value), cfg_utc, (PyTypeObject *)cfg_stamp_type);
         if (time == NULL) goto fallback;
         set_slot(time, stamp_nano_off, small_ints[0]);
+        if (PyObject_IS_GC(time)) PyObject_GC_UnTrack(time);
     } else {
         time = PyObject_CallFunctionObjArgs(cfg_to_timestamp, value, s_time, NULL);
         if (time == NULL) goto fallback;
