@@ -99,7 +99,7 @@ def _maker(cls: type) -> Any:
         return cls
     probe = object.__new__(cls)
     try:
-        for name, setter in zip(names, setters):
+        for name, setter in zip(names, setters, strict=True):
             setter(probe, name)
         if [getattr(probe, name) for name in names] != names:
             return cls
@@ -109,7 +109,7 @@ def _maker(cls: type) -> Any:
 
     def make(*values: Any) -> Any:
         made = new(cls)
-        for setter, value in zip(setters, values):
+        for setter, value in zip(setters, values, strict=True):
             setter(made, value)
         return made
 
