@@ -14,15 +14,17 @@ import codecs
 import json
 import re
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 import msgpack  # type: ignore[import-untyped]  # msgpack ships no type information
 
 from cefmt import CloudEventError, LimitExceededError, MalformedMessageError
 from cefmt.codec import dump_json
+
+T = TypeVar("T")
 
 __all__ = [
     "FLUSH",
@@ -89,15 +91,16 @@ class Record:
     error: CloudEventError | None = None
 
 
-def _maker(cls: type) -> Any:
+def _maker(cls: type[T]) -> Callable[..., T]:
     """``cls(*values)`` (every field, in order) without the keyword handling of attrs' ``__init__`` for a
     frozen class: its slots set directly, about a third of the cost, once per record of every stream.
     Where a field is not a plain slot (a later attrs may store fields otherwise), ``cls`` itself."""
-    names = [field.name for field in attrs.fields(cls)]
-    setters = [getattr(cls.__dict__.get(name), "__set__", None) for name in names]
-    if None in setters:
+    names = [field.name for field in attrs.fields(cls)]  # type: ignore[arg-type]
+    found = [getattr(cls.__dict__.get(name), "__set__", None) for name in names]
+    setters: list[Callable[[object, Any], None]] = [setter for setter in found if setter is not None]
+    if len(setters) != len(names):
         return cls
-    probe = object.__new__(cls)
+    probe: Any = object.__new__(cls)
     try:
         for name, setter in zip(names, setters, strict=True):
             setter(probe, name)
@@ -105,10 +108,9 @@ def _maker(cls: type) -> Any:
             return cls
     except (AttributeError, TypeError):
         return cls
-    new = object.__new__
 
-    def make(*values: Any) -> Any:
-        made = new(cls)
+    def make(*values: Any) -> T:
+        made: T = object.__new__(cls)
         for setter, value in zip(setters, values, strict=True):
             setter(made, value)
         return made
