@@ -62,7 +62,36 @@ static PyObject *s_v10, *s_v03, *s_app_json, *s_data;
 static PyObject *special_names;       /* name -> code, for the names the builder treats specially */
 enum { N_CORE = 1, N_SUBJECT = 2, N_OTHER = 3, N_DATA = 4, N_SCHEMA = 5, N_BASE64 = 6 };
 
+/* The deepest nesting tried here; deeper documents take the Python path, whose parser recurses. */
+#define MAX_C_DEPTH 200
+
 static PyObject *small_ints[10];
+
+/* A limit given as a Python int, as a Py_ssize_t: one beyond the C range is as good as unbounded (a
+ * Limits field may be any positive int). */
+static int
+bounded(PyObject *value, void *out)
+{
+    if (!PyLong_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "a limit must be an int");
+        return 0;
+    }
+    int overflow;
+    long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (number == -1 && PyErr_Occurred()) {
+        return 0;
+    }
+    if (overflow > 0 || number > PY_SSIZE_T_MAX) {
+        number = PY_SSIZE_T_MAX;
+    } else if (overflow < 0 || number < 0) {
+        number = 0;
+    }
+    *(Py_ssize_t *)out = (Py_ssize_t)number;
+    return 1;
+}
+
+/* A depth limit for the C code's own recursion: at most MAX_C_DEPTH. */
+#define C_DEPTH(limit) ((int)((limit) < MAX_C_DEPTH ? (limit) : MAX_C_DEPTH))
 
 static int
 slot_offset(PyObject *descr, Py_ssize_t *offset)
@@ -589,12 +618,10 @@ parse_value(Parser *p)
     }
 }
 
-/* The deepest nesting tried here; deeper documents take the Python path, whose parser recurses. */
-#define MAX_C_DEPTH 200
 
 /* JSON text (exact bytes or str) to a value: a new reference, or NULL (no error set) to fall back. */
 static PyObject *
-parse_text(PyObject *raw, int max_depth, Py_ssize_t max_containers)
+parse_text(PyObject *raw, Py_ssize_t max_depth, Py_ssize_t max_containers)
 {
     const char *text;
     Py_ssize_t size;
@@ -619,7 +646,7 @@ parse_text(PyObject *raw, int max_depth, Py_ssize_t max_containers)
     }
     Parser p = {
         (const unsigned char *)text, (const unsigned char *)text + size, 0,
-        max_depth < MAX_C_DEPTH ? max_depth : MAX_C_DEPTH, 0, max_containers,
+        C_DEPTH(max_depth), 0, max_containers,
     };
     PyObject *value = parse_value(&p);
     if (value == NULL) {
@@ -642,9 +669,8 @@ static PyObject *
 loads(PyObject *self, PyObject *args)
 {
     PyObject *raw;
-    int max_depth;
-    Py_ssize_t max_containers;
-    if (!PyArg_ParseTuple(args, "Oin:loads", &raw, &max_depth, &max_containers)) {
+    Py_ssize_t max_depth, max_containers;
+    if (!PyArg_ParseTuple(args, "OO&O&:loads", &raw, bounded, &max_depth, bounded, &max_containers)) {
         return NULL;
     }
     PyObject *value = parse_text(raw, max_depth, max_containers);
@@ -860,7 +886,7 @@ read_headers(PyObject *self, PyObject *args)
 {
     PyObject *headers;
     Py_ssize_t max_length;
-    if (!PyArg_ParseTuple(args, "On:read_headers", &headers, &max_length)) {
+    if (!PyArg_ParseTuple(args, "OO&:read_headers", &headers, bounded, &max_length)) {
         return NULL;
     }
     return read_headers_dict(headers, max_length);
@@ -1009,11 +1035,11 @@ static PyObject *
 check_data(PyObject *self, PyObject *args)
 {
     PyObject *value;
-    int max_depth;
-    if (!PyArg_ParseTuple(args, "Oi:check_data", &value, &max_depth)) {
+    Py_ssize_t max_depth;
+    if (!PyArg_ParseTuple(args, "OO&:check_data", &value, bounded, &max_depth)) {
         return NULL;
     }
-    int limit = max_depth < MAX_C_DEPTH ? max_depth : MAX_C_DEPTH;
+    int limit = C_DEPTH(max_depth);
     PyObject *copy = copy_data(value, 0, limit);
     if (copy == NULL) {
         PyErr_Clear();
@@ -1338,10 +1364,10 @@ static PyObject *
 decode_documents(PyObject *self, PyObject *args)
 {
     PyObject *raw;
-    Py_ssize_t max_bytes, max_containers, max_attributes, max_batch;
-    int max_depth, batch;
-    if (!PyArg_ParseTuple(args, "Onpinnn:decode_documents", &raw, &max_bytes, &batch, &max_depth, &max_containers,
-                          &max_attributes, &max_batch)) {
+    Py_ssize_t max_bytes, max_depth, max_containers, max_attributes, max_batch;
+    int batch;
+    if (!PyArg_ParseTuple(args, "OO&pO&O&O&O&:decode_documents", &raw, bounded, &max_bytes, &batch, bounded,
+                          &max_depth, bounded, &max_containers, bounded, &max_attributes, bounded, &max_batch)) {
         return NULL;
     }
     /* the size as Limits counts it: bytes, or characters of a str */
@@ -1403,7 +1429,8 @@ read_message(PyObject *self, PyObject *args)
 {
     PyObject *message;
     Py_ssize_t max_bytes, max_count, max_length;
-    if (!PyArg_ParseTuple(args, "Onnn:read_message", &message, &max_bytes, &max_count, &max_length)) {
+    if (!PyArg_ParseTuple(args, "OO&O&O&:read_message", &message, bounded, &max_bytes, bounded, &max_count, bounded,
+                          &max_length)) {
         return NULL;
     }
     if (!received_ready || !PyTuple_Check(message) || PyTuple_GET_SIZE(message) != 2) {
@@ -1438,10 +1465,9 @@ static PyObject *
 binary_event(PyObject *self, PyObject *args)
 {
     PyObject *attributes, *body, *content_type;
-    Py_ssize_t max_bytes, max_containers;
-    int max_depth;
-    if (!PyArg_ParseTuple(args, "OOOnin:binary_event", &attributes, &body, &content_type, &max_bytes, &max_depth,
-                          &max_containers)) {
+    Py_ssize_t max_bytes, max_depth, max_containers;
+    if (!PyArg_ParseTuple(args, "OOOO&O&O&:binary_event", &attributes, &body, &content_type, bounded, &max_bytes,
+                          bounded, &max_depth, bounded, &max_containers)) {
         return NULL;
     }
     if (!cfg_body_kinds || !PyDict_CheckExact(attributes) || !PyBytes_CheckExact(body) ||
@@ -1467,7 +1493,7 @@ binary_event(PyObject *self, PyObject *args)
             Parser p = {
                 (const unsigned char *)PyBytes_AS_STRING(body),
                 (const unsigned char *)PyBytes_AS_STRING(body) + PyBytes_GET_SIZE(body), 0,
-                max_depth < MAX_C_DEPTH ? max_depth : MAX_C_DEPTH, 0, max_containers,
+                C_DEPTH(max_depth), 0, max_containers,
             };
             data = parse_value(&p);
             if (data != NULL) {

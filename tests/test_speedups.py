@@ -511,3 +511,26 @@ def test_documents_meet_limits_the_same_way(count: int, batch_length: int, attri
 def test_data_given_in_code_is_checked_the_same(value: Any, max_depth: int) -> None:
     both(_frozen, ("_C_CHECK",), lambda: _frozen.check_data(value, max_depth=max_depth))
     both(_frozen, ("_C_CHECK",), lambda: _frozen.check_data(value))
+
+
+@needs_accelerator
+def test_limits_beyond_the_c_range_are_taken_as_unbounded() -> None:
+    # A Limits field may be any positive int; the accelerator saturates what it cannot hold.
+    huge = 10**30
+    limits = Limits(
+        max_message_bytes=huge, max_nesting_depth=huge, max_container_count=huge, max_header_value_length=huge,
+        max_header_count=huge, max_attribute_count=huge, max_batch_length=huge,
+    )  # fmt: skip
+    document = b'{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"a":[[1]]}}'
+    compare(functools.partial(_data.load_json, document, "body", limits=limits))
+    compare(functools.partial(cefmt.decode, document, "json", limits=limits), events_outcome)
+    compare(functools.partial(cefmt.decode, b"[" + document + b"]", "json", limits=limits), events_outcome)
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-id": "1",
+        "ce-source": "/s",
+        "ce-type": "t",
+        "content-type": "application/json",
+    }
+    compare(functools.partial(cefmt.decode, (headers, b"[[1]]"), "http", limits=limits), events_outcome)
+    compare(functools.partial(_frozen.check_data, {"a": [1]}, max_depth=huge))
