@@ -52,7 +52,7 @@ fmt:
     {{python}} -m ruff check --fix cefmt cefmt_plugins tests benchmarks examples fuzz
     {{python}} -m ruff format cefmt cefmt_plugins tests benchmarks examples fuzz
 
-# The benchmark suite against the CloudEvents SDKs and the stdlib floor (a few minutes); `just bench --quick` for a smoke run.
+# The benchmark suite: cefmt (accelerated and pure Python) against SDK 2.x, 1.x, cloudevents-pydantic and the stdlib floor (about 7 minutes); `just bench --quick` for a smoke run.
 bench *args:
     {{python}} benchmarks/run.py --readme {{args}}
 
