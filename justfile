@@ -16,7 +16,8 @@ _both-passes:
     {{python}} -m pytest -q
     just test-pure
 
-# The core tests with every fast path switched off (CEFMT_PURE=1): the plain paths must give the same.
+# The core tests with every fast path switched off (CEFMT_PURE=1): the plain paths must give the same. (The
+# run before it is the accelerated one: tests/test_speedups.py fails there if the C accelerator is not built.)
 test-pure:
     CEFMT_PURE=1 {{python}} -m pytest -q tests --ignore=tests/cli --ignore=tests/interop --ignore=tests/brokers
 
@@ -54,8 +55,9 @@ fmt:
     {{python}} -m ruff check --fix cefmt cefmt_plugins tests benchmarks examples fuzz docs/_ext
     {{python}} -m ruff format cefmt cefmt_plugins tests benchmarks examples fuzz docs/_ext
 
-# The benchmark suite against the CloudEvents SDKs and the stdlib floor (a few minutes), written to
-# benchmarks/RESULTS.md and docs/performance.md; `just bench --quick` is a smoke run that writes no file.
+# The benchmark suite: cefmt (accelerated and pure Python) against SDK 2.x, 1.x, cloudevents-pydantic and the
+# stdlib floor (about 7 minutes), written to benchmarks/RESULTS.md and docs/performance.md; `just bench --quick`
+# is a smoke run that writes no file.
 bench *args:
     {{python}} benchmarks/run.py --docs {{args}}
 
@@ -70,3 +72,15 @@ fuzz seconds="300":
 # A short fuzz run for CI: 2000 inputs per target (about 10 s in all).
 fuzz-smoke:
     {{python}} fuzz/run.py --smoke
+
+# Fuzz the C accelerator under AddressSanitizer, SECONDS in all (default 300): accelerated against pure Python.
+fuzz-asan seconds="300":
+    {{python}} fuzz/asan.py --seconds {{seconds}}
+
+# A short AddressSanitizer fuzz run for CI: 20000 inputs grown, then run under the sanitizer (about a minute).
+fuzz-asan-smoke:
+    {{python}} fuzz/asan.py --runs 20000
+
+# Rebuild the C accelerator in place after changing cefmt/_speedups.c (a failed build is an error here).
+build-ext:
+    CEFMT_REQUIRE_EXTENSION=1 {{python}} setup.py -q build_ext --inplace

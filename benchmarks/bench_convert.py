@@ -3,9 +3,13 @@ to Arrow and to Parquet; the speed-up of ``workers=N``; and the memory of readin
 
 The input is the bundled sample (examples/sample-events.jsonl: 3000 events of mixed kinds, both spec
 versions) repeated to the wanted count and generated on the fly, so no input file is stored; the
-output is counted and dropped. Each measurement runs in a fresh process, whose peak resident memory
-(``ru_maxrss``) is read when it exits: memory that stays flat from 100k to 1M events shows the
-conversion streams.
+output is counted and dropped. Each measurement runs in a fresh process, on one core, whose peak
+resident memory (``ru_maxrss``) is read when it exits: memory that stays flat from 100k to 1M events
+shows the conversion streams.
+
+Beside each, the *stdlib script*: what a few lines of Python do for the same job with no validation
+and no error handling (``json.loads`` each line; for HTTP, ``ce-`` headers, the data as the body and
+the message as a JSON line; for msgpack, ``msgpack.packb`` of the parsed line), timed the same way.
 
     python benchmarks/bench_convert.py                   # 100k and 1M events, every target
     python benchmarks/bench_convert.py --counts 20000    # a quick look
@@ -53,6 +57,39 @@ def source(count: int, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
             pending, size = [], 0
     if pending:
         yield b"".join(pending)
+
+
+def stdlib_one(count: int, target: str) -> float:
+    """Seconds the stdlib script takes for the same job (msgpack, or HTTP binary messages)."""
+    import base64
+
+    dumps, loads = json.dumps, json.loads
+    started = time.perf_counter()
+    written = 0
+    if target == "msgpack":
+        import msgpack
+
+        for chunk in source(count):
+            for line in chunk.splitlines():
+                written += len(msgpack.packb(loads(line)))
+    else:
+        for chunk in source(count):
+            for line in chunk.splitlines():
+                doc = loads(line)
+                data, encoded = doc.pop("data", None), doc.pop("data_base64", None)
+                content_type = doc.pop("datacontenttype", None)
+                headers = {"ce-" + k: v if type(v) is str else dumps(v) for k, v in doc.items()}
+                if content_type is not None:
+                    headers["content-type"] = content_type
+                if encoded is not None:
+                    body = base64.b64decode(encoded)
+                elif data is None:
+                    body = b""
+                else:
+                    body = data.encode() if type(data) is str else dumps(data, separators=(",", ":")).encode()
+                capture = {"headers": headers, "body_base64": base64.b64encode(body).decode()}
+                written += len(dumps(capture, separators=(",", ":")).encode()) + 1
+    return time.perf_counter() - started
 
 
 def measure_one(count: int, target: str, workers: int = 1) -> dict[str, float]:
@@ -164,6 +201,7 @@ def main() -> None:
     parser.add_argument("--parquet-memory", action="store_true", help="peak memory reading large Parquet files")
     parser.add_argument("--one", nargs=2, metavar=("COUNT", "TARGET"), help=argparse.SUPPRESS)
     parser.add_argument("--one-workers", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--stdlib", nargs=2, metavar=("COUNT", "TARGET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure_one(int(args.one[0]), args.one[1], args.one_workers)))
@@ -177,18 +215,32 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             parquet_memory([200_000, 600_000], 2048, Path(folder))
         return
+    if args.stdlib:
+        print(json.dumps({"seconds": stdlib_one(int(args.stdlib[0]), args.stdlib[1])}))
+        return
 
     print(
         f"cefmt convert, JSON Lines in; Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs"
     )
-    header = f"{'target':<22}{'events':>11}{'seconds':>10}{'events/s':>11}{'MB in':>9}{'MB out':>9}{'peak RSS MB':>13}"
+    header = (
+        f"{'target':<22}{'events':>11}{'seconds':>10}{'events/s':>11}{'stdlib/s':>11}{'vs stdlib':>11}"
+        f"{'MB in':>9}{'MB out':>9}{'peak RSS MB':>13}"
+    )
     print(header)
     print("-" * len(header))
     for target in args.targets:
         for count in args.counts:
             row = _run_one(count, target)
+            baseline, ratio = "—", "—"
+            if target in ("msgpack", "http (binary)"):
+                plain = subprocess.run(
+                    [sys.executable, __file__, "--stdlib", str(count), TARGETS[target][0]],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                seconds = json.loads(plain.stdout)["seconds"]
+                baseline, ratio = f"{count / seconds:,.0f}", f"{row['seconds'] / seconds:.2f}x"
             print(
-                f"{target:<22}{count:>11,}{row['seconds']:>10.1f}{row['rate']:>11,.0f}"
+                f"{target:<22}{count:>11,}{row['seconds']:>10.1f}{row['rate']:>11,.0f}{baseline:>11}{ratio:>11}"
                 f"{row['mb_in']:>9.0f}{row['mb_out']:>9.0f}{row['peak_rss_mb']:>13.1f}",
                 flush=True,
             )

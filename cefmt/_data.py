@@ -22,7 +22,7 @@ from ._event import CloudEvent, Data, plain_data_of
 from ._limits import DEFAULT_LIMITS, Limits
 from ._media import parse_media_type
 from ._memo import Memo
-from ._pure import PURE
+from ._pure import FALLBACK, PURE, SPEEDUPS
 
 __all__ = ["body_to_data", "data_to_body", "dump_json", "load_json", "plain_data"]
 
@@ -82,6 +82,11 @@ def _c_encoder() -> Callable[[Any, int], list[str]] | None:
 
 
 _C_ENCODE = _c_encoder()
+_C_LOADS = SPEEDUPS.loads if SPEEDUPS is not None else None
+_C_DUMPS = SPEEDUPS.dumps if SPEEDUPS is not None else None
+if SPEEDUPS is not None and _C_ENCODE is not None:  # the writers of _json_format and _http use both
+    SPEEDUPS.configure("encoder", _C_ENCODE)
+_CONTAINERS = (dict, list)
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_object)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _JSON_SPACE = " \t\n\r"
@@ -120,6 +125,10 @@ def dump_json(value: Any, what: str = "data") -> bytes:
     >>> dump_json({"a": [1, "é"]})
     b'{"a":[1,"\\xc3\\xa9"]}'
     """
+    if _C_DUMPS is not None:
+        written = _C_DUMPS(value)
+        if written is not FALLBACK:
+            return written  # type: ignore[no-any-return]
     try:
         return _encode(value).encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -152,6 +161,15 @@ def load_json(raw: bytes | str, where: str, *, limits: Limits | None = None, bat
     size = len(raw)
     if size > limits.max_message_bytes:
         limits.check_message_size(raw, f"size of {where}")
+    if _C_LOADS is not None:
+        # The compiled parser checks the depth and container count as it goes and leaves anything it
+        # does not take as it is (errors, limits, lone surrogates) to the path below, which reports it.
+        value = _C_LOADS(raw, limits.max_nesting_depth, limits.max_container_count)
+        # A batch whose outermost container holds more than max_batch_length items is reported below.
+        if value is not FALLBACK and not (
+            batch and type(value) in _CONTAINERS and len(value) > limits.max_batch_length
+        ):
+            return value
     if limits.may_exceed_json(size) or (batch and size > 2 * limits.max_batch_length):
         try:
             limits.check_json(raw, batch=batch)
@@ -290,3 +308,6 @@ def _body_kind(datacontenttype: str) -> tuple[int, str]:
 
 
 _BODY_KINDS: Memo[str, tuple[int, str]] = Memo(_body_kind)
+
+if SPEEDUPS is not None:
+    SPEEDUPS.configure("body_kinds", _BODY_KINDS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import functools
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
 from datetime import datetime
 from typing import Any, TypeVar, overload
 
@@ -19,12 +19,13 @@ from ._errors import (
     UsageError,
 )
 from ._frozen import FrozenDict, FrozenList, NotAJsonValue, TypedContainer, check_data, data_equal, view
-from ._media import is_json_media_type
+from ._media import _IS_JSON, is_json_media_type
 from ._memo import Memo
-from ._pure import PURE
+from ._pure import FALLBACK, PURE, SPEEDUPS
 from ._spec import SPEC_VERSIONS, SPECS
 from ._timestamp import Timestamp, parse_timestamp, to_timestamp
 from ._types import (
+    _MEDIA_TYPES,
     ExtensionValue,
     check_binary,
     check_extension_name,
@@ -33,6 +34,7 @@ from ._types import (
     check_nonempty_string,
     check_uri,
     check_uri_reference,
+    decode_base64,
 )
 
 __all__ = ["SPEC_VERSIONS", "CloudEvent", "Data", "Extensions"]
@@ -82,6 +84,12 @@ class Extensions(Mapping[str, ExtensionValue]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
+
+    def items(self) -> ItemsView[str, ExtensionValue]:  # the dict's own view: encoders walk it per event
+        return self._items.items()
+
+    def values(self) -> ValuesView[ExtensionValue]:
+        return self._items.values()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Extensions):
@@ -156,6 +164,11 @@ class CloudEvent:
     _view: Any = attrs.field(default=None, alias="view")
 
     def __init__(self, attributes: Mapping[str, Any] | Any = None, data: Any = None, /, **kwargs: Any) -> None:
+        if (
+            _C_BUILD is not None and not kwargs and type(attributes) is dict and "data" not in attributes
+            and _C_BUILD(self, attributes, data, False, True) is not FALLBACK
+        ):  # fmt: skip
+            return  # the common call, built by the accelerator (which leaves the caller's dict as it is)
         merged: dict[str, Any] = {}
         if attributes is None and isinstance(kwargs.get("attributes"), Mapping):
             # The keyword form of the SDK's CloudEvent(attributes, data): not an extension (an extension
@@ -204,6 +217,10 @@ class CloudEvent:
     def _from_owned(cls, attributes: dict[str, Any], data: Any = None, *, trusted: bool = False) -> CloudEvent:
         # from_attributes for a decoder's own fresh dict, which is consumed instead of copied; trusted
         # data came from a cefmt parser (see _build).
+        if _C_BUILD is not None and cls is CloudEvent:
+            made = _C_BUILD(None, attributes, data, trusted, False)
+            if made is not FALLBACK:
+                return made  # type: ignore[no-any-return]
         self = cls.__new__(cls)
         _build(self, attributes, data, generate_id=False, trusted=trusted)
         return self
@@ -390,6 +407,8 @@ def _new_id() -> str:
 # Sources that passed the URI-reference check. A stream's events come from few producers, so most
 # checks become one dict lookup.
 _SOURCES: Memo[str, str] = Memo(lambda source: check_uri_reference(source, "source"), size=4096)
+# Spec 1.0 dataschema values that passed the URI check (for the compiled builder; the same check as _build's).
+_SCHEMAS: Memo[str, str] = Memo(lambda schema: check_uri(schema, "dataschema"), size=1024)
 
 
 # What untyped data is, by type; anything else an event holds is typed data.
@@ -436,6 +455,8 @@ def _build(
     optional attributes as null. ``trusted`` data came from a cefmt parser (a JSON value already, owned
     by nobody else): it is not checked and copied now, only frozen when first read.
     """
+    if _C_BUILD is not None and _C_BUILD(event, attributes, data, trusted, generate_id) is not FALLBACK:
+        return  # the compiled builder took it (attributes it does not take are left for the code below)
     pop = attributes.pop
     specversion = pop("specversion", None)
     if specversion is None:
@@ -590,3 +611,27 @@ _set_dataschema, _set_subject, _set_time, _set_extensions, _set_data = (
     _SETTERS[name] for name in ("dataschema", "subject", "time", "extensions", "_data")
 )
 _set_view = _SETTERS["_view"]
+
+
+# The compiled record builder, when built. It fills a record from what this module's _build takes on its
+# common path (valid attributes of the usual kinds, data that is bytes, text or a JSON value) and gives
+# the same record; for anything else it returns FALLBACK, untouched, and _build does the work. It is
+# handed the slots of the record and the checks and memos it shares with the code above.
+_C_BUILD: Callable[[Any, dict[str, Any], Any, bool, bool], Any] | None = None
+_FIELDS = ["id", "source", "type", "specversion", "datacontenttype", "dataschema", "subject", "time", "extensions"]
+_FIELDS += ["_data", "_view"]
+if (
+    SPEEDUPS is not None
+    and [field.name for field in attrs.fields(CloudEvent)] == _FIELDS
+    and SPEEDUPS.configure("event_slots", (CloudEvent, [CloudEvent.__dict__.get(name) for name in _FIELDS]))
+    and SPEEDUPS.configure("extensions", (Extensions, Extensions.__dict__["_items"], _NO_EXTENSIONS))
+):
+    SPEEDUPS.configure("sources", _SOURCES)
+    SPEEDUPS.configure("schemas", _SCHEMAS)
+    SPEEDUPS.configure("decode_base64", decode_base64)
+    SPEEDUPS.configure("media_types", _MEDIA_TYPES)
+    SPEEDUPS.configure("is_json", _IS_JSON)
+    SPEEDUPS.configure("check_data", check_data)
+    SPEEDUPS.configure("to_timestamp", to_timestamp)
+    SPEEDUPS.configure("new_id", _new_id)
+    _C_BUILD = SPEEDUPS.build

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from ._errors import CloudEventError, MalformedMessageError
 from ._limits import DEFAULT_LIMITS, Limits
-from ._pure import PURE
+from ._pure import FALLBACK, PURE, SPEEDUPS
 
 __all__ = ["normalize_headers", "quote_header", "read_headers", "unquote_header"]
 
@@ -173,6 +173,10 @@ def _read_plain_dict(headers: dict[Any, Any], max_length: int) -> tuple[dict[str
     values within the length limit. Anything else returns ``None`` and takes the general path, which
     decodes, reports or refuses it header by header.
     """
+    if _C_READ is not None:
+        found = _C_READ(headers, max_length)
+        if found is not FALLBACK:
+            return found  # type: ignore[no-any-return]
     try:
         names = "".join(headers)  # raises TypeError for a name that is not a str
     except TypeError:
@@ -197,6 +201,10 @@ def _read_plain_dict(headers: dict[Any, Any], max_length: int) -> tuple[dict[str
             if "%" in value or value[:1] == '"':
                 attributes[attribute] = unquote_header(value, PREFIX + attribute)
     return attributes, content_type
+
+
+# The compiled reader, when built: what _read_plain_dict returns for headers it takes, FALLBACK for the rest.
+_C_READ = SPEEDUPS.read_headers if SPEEDUPS is not None else None
 
 
 def normalize_headers(headers: Any, *, limits: Limits | None = None) -> dict[str, str]:

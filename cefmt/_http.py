@@ -21,6 +21,7 @@ from ._headers import CONTENT_TYPE, NEEDS_QUOTING, normalize_headers, quote_head
 from ._limits import DEFAULT_LIMITS, Limits
 from ._media import parse_media_type
 from ._memo import Memo
+from ._pure import FALLBACK, SPEEDUPS
 from ._registry import Capture, Codec
 from ._spec import SPECS
 from ._timestamp import format_timestamp
@@ -95,9 +96,25 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
         return message
     if limits is None:
         limits = DEFAULT_LIMITS
+    if _C_READ_MESSAGE is not None:
+        received = _C_READ_MESSAGE(
+            message, limits.max_message_bytes, limits.max_header_count, limits.max_header_value_length
+        )
+        if received is not FALLBACK:
+            return received  # type: ignore[no-any-return]
     headers, body = split(message, limits)
     attributes, content_type = read_headers(headers, limits=limits)
     return Received(attributes, content_type, body)
+
+
+# The compiled reader and builder of binary mode, when built: the same Received and event for the
+# messages they take (a dict of str headers and bytes; a body in JSON, UTF-8 text or bytes), FALLBACK
+# for the rest.
+_C_READ_MESSAGE = _C_BINARY_EVENT = None
+if SPEEDUPS is not None and SPEEDUPS.configure(
+    "received", (Received, [Received.__dict__[name] for name in ("attributes", "content_type", "body")])
+):  # fmt: skip
+    _C_READ_MESSAGE, _C_BINARY_EVENT = SPEEDUPS.read_message, SPEEDUPS.binary_event
 
 
 def detect(message: Any) -> tuple[str | None, str]:
@@ -144,6 +161,10 @@ def encode_binary(event: CloudEvent) -> HTTPMessage:
     >>> encode_binary(CloudEvent(id="1", source="/s", type="t", data=b"x")).headers["ce-id"]
     '1'
     """
+    if _C_BINARY is not None:
+        pair = _C_BINARY(event)
+        if pair is not FALLBACK:
+            return _new_message(HTTPMessage, pair)
     plain = NEEDS_QUOTING.search
     event_id, source, event_type = event.id, event.source, event.type
     headers = {
@@ -165,6 +186,11 @@ def encode_binary(event: CloudEvent) -> HTTPMessage:
     return _new_message(HTTPMessage, (headers, data_to_body(event)))
 
 
+# The compiled writer of binary mode, when built: the same message for the events it takes (header
+# values that need no percent-encoding, data in JSON or UTF-8 text), FALLBACK for the rest.
+_C_BINARY = SPEEDUPS.binary_message if SPEEDUPS is not None else None
+
+
 def _header_of(attribute: str) -> str:
     return f"header '{CONTENT_TYPE if attribute == 'datacontenttype' else 'ce-' + attribute}'"
 
@@ -183,6 +209,14 @@ def decode_binary(
     '1'
     """
     received = message if type(message) is Received else read(message, limits=limits)
+    if _C_BINARY_EVENT is not None and not extension_types:
+        bounds = DEFAULT_LIMITS if limits is None else limits
+        event = _C_BINARY_EVENT(
+            received.attributes, received.body, received.content_type,
+            bounds.max_message_bytes, bounds.max_nesting_depth, bounds.max_container_count,
+        )  # fmt: skip
+        if event is not FALLBACK:
+            return event  # type: ignore[no-any-return]
     return event_from_parts(
         dict(received.attributes),
         received.body,
@@ -216,8 +250,14 @@ def decode_structured(message: Any, *, registry: Registry, limits: Limits | None
     ``limits`` bounds the headers and body here and goes on to the format's decoder when it takes them.
     """
     received = message if type(message) is Received else read(message, limits=limits)
-    name = _named_format(received.content_type, "structured")
-    return decode_in_format(registry, name, received.body, limits=limits, **options)  # type: ignore[no-any-return]
+    name = format_of(received.content_type)
+    if name is None:
+        name = _named_format(received.content_type, "structured")  # raises, naming what is wrong
+    # decode_in_format, spelled out: the hot path of every structured receiver.
+    codec = registry.find_format(name)
+    if limits is None:
+        return codec.decode(received.body, **options)  # type: ignore[no-any-return]
+    return codec.decode(received.body, limits=limits, **options)  # type: ignore[no-any-return]
 
 
 def encode_batch(events: Iterable[CloudEvent], *, registry: Registry, format: str = "json") -> HTTPMessage:

@@ -16,6 +16,7 @@ from ._data import dump_json, load_json
 from ._errors import MalformedMessageError
 from ._event import CloudEvent, Data
 from ._limits import DEFAULT_LIMITS, Limits
+from ._pure import FALLBACK, SPEEDUPS
 from ._registry import Codec
 from ._spec import SPECS
 from ._timestamp import format_timestamp
@@ -78,6 +79,12 @@ def _from_own_document(
     # from_document for a dict the decoder has just parsed: it is consumed instead of copied.
     if len(members) > (DEFAULT_LIMITS if limits is None else limits).max_attribute_count:
         (DEFAULT_LIMITS if limits is None else limits).check_attribute_count(len(members))
+    if _C_BUILD is not None and not extension_types:
+        # The compiled builder takes a document whose data is in "data" (the members are left as they
+        # are when it hands the document back: Base64 data, spec 0.3's extras, anything to report).
+        event = _C_BUILD(None, members, members.get("data"), trusted, False, True)
+        if event is not FALLBACK:
+            return event  # type: ignore[no-any-return]
     data: Data = members.pop("data", None)
     spec = SPECS.get(members.get("specversion"))  # type: ignore[arg-type]
     if spec is not None and spec.base64_member is None and "extensions" in members:
@@ -101,6 +108,10 @@ def encode_event(event: CloudEvent) -> bytes:
     >>> encode_event(CloudEvent(id="1", source="/s", type="t"))
     b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}'
     """
+    if _C_DOCUMENT is not None:
+        written = _C_DOCUMENT(event)
+        if written is not FALLBACK:
+            return written  # type: ignore[no-any-return]
     return dump_json(to_document(event))
 
 
@@ -117,6 +128,16 @@ def decode_event(
     >>> decode_event(b'{"specversion":"1.0","id":"1","source":"/s","type":"t"}').id
     '1'
     """
+    if _C_DECODE is not None and not extension_types:
+        if limits is None:
+            event = _C_DECODE(raw, *_DEFAULT_BOUNDS)
+        else:
+            event = _C_DECODE(
+                raw, limits.max_message_bytes, False, limits.max_nesting_depth, limits.max_container_count,
+                limits.max_attribute_count, limits.max_batch_length,
+            )  # fmt: skip
+        if event is not FALLBACK:
+            return event  # type: ignore[no-any-return]
     doc = load_json(raw, "JSON event", limits=limits)
     if type(doc) is not dict:
         raise MalformedMessageError(f"event must be a JSON object, got {_json_type(doc)}")
@@ -127,6 +148,10 @@ def encode_batch(events: Iterable[CloudEvent]) -> bytes:
     """A list of events of one spec version as a JSON batch (a JSON array; it may be empty)."""
     events = list(events)
     batch_specversion(events)
+    if _C_DOCUMENTS is not None:
+        written = _C_DOCUMENTS(events)
+        if written is not FALLBACK:
+            return written  # type: ignore[no-any-return]
     return dump_json([to_document(event) for event in events])
 
 
@@ -141,6 +166,17 @@ def decode_batch(
     >>> decode_batch(b"[]")
     []
     """
+    if _C_DECODE is not None and not extension_types:
+        bounds = DEFAULT_LIMITS if limits is None else limits
+        # A batch whose outermost container holds more than max_batch_length items is left to the
+        # code below, which reports it as load_json does.
+        found = _C_DECODE(
+            raw, bounds.max_message_bytes, True, bounds.max_nesting_depth, bounds.max_container_count,
+            bounds.max_attribute_count, bounds.max_batch_length,
+        )  # fmt: skip
+        if found is not FALLBACK:
+            batch_specversion(found, MalformedMessageError)
+            return found  # type: ignore[no-any-return]
     docs = load_json(raw, "JSON batch", limits=limits, batch=True)
     if type(docs) is not list:
         raise MalformedMessageError(f"a JSON batch must be an array, got {_json_type(docs)}")
@@ -169,3 +205,14 @@ def _json_type(value: object) -> str:
 
 structured = Codec(encode=encode_event, decode=decode_event, detect=detect, media_type=MEDIA_TYPE, framing="lines")
 batch = Codec(encode=encode_batch, decode=decode_batch, detect=detect, media_type=BATCH_MEDIA_TYPE, framing="lines")
+
+# The compiled writers and builder, when built: the same bytes and events for what they take, FALLBACK
+# (and the code above) for the rest.
+_C_DOCUMENT = SPEEDUPS.encode_document if SPEEDUPS is not None else None
+_C_DOCUMENTS = SPEEDUPS.encode_documents if SPEEDUPS is not None else None
+_C_BUILD = SPEEDUPS.build if SPEEDUPS is not None else None
+_C_DECODE = SPEEDUPS.decode_documents if SPEEDUPS is not None else None
+_DEFAULT_BOUNDS = (
+    DEFAULT_LIMITS.max_message_bytes, False, DEFAULT_LIMITS.max_nesting_depth, DEFAULT_LIMITS.max_container_count,
+    DEFAULT_LIMITS.max_attribute_count, DEFAULT_LIMITS.max_batch_length,
+)  # fmt: skip

@@ -20,6 +20,7 @@ uses structured mode, otherwise it defaults to binary mode." The batch mode does
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, ItemsView, Iterable, KeysView, Mapping, ValuesView
 from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex, overload
 
@@ -45,6 +46,7 @@ from cefmt.codec import (
     format_of,
     from_capture,
     parse_media_type,
+    plain_data,
     to_capture,
 )
 
@@ -437,6 +439,12 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
     return Received(attributes, content_type, value)
 
 
+@functools.lru_cache(maxsize=256)  # a stream's records carry a handful of content types
+def _is_cloudevents(content_type: str) -> bool:
+    """Whether a content-type value names a CloudEvents format."""
+    return parse_media_type(content_type).essence.startswith(_CLOUDEVENTS)
+
+
 def detect(message: Any) -> tuple[str | None, str]:
     """The mode of a Kafka record by section 3, and its spec version when headers carry it (binary).
 
@@ -447,7 +455,7 @@ def detect(message: Any) -> tuple[str | None, str]:
     """
     received = read(message)
     content_type = received.content_type
-    if content_type is not None and parse_media_type(content_type).essence.startswith(_CLOUDEVENTS):
+    if content_type is not None and _is_cloudevents(content_type):
         return (None, "structured")
     specversion = received.attributes.get("specversion")
     if specversion is None:
@@ -466,7 +474,7 @@ def _body(event: CloudEvent) -> bytes | None:
     # value". The body rule shared with every binding (cefmt.codec.data_to_body) does the rest, and
     # refuses a content type that cannot travel in binary mode, data or not.
     body = data_to_body(event)
-    return None if event.data is None else body
+    return None if plain_data(event) is None else body  # plain_data: no reader's view made just to look
 
 
 def encode_binary(

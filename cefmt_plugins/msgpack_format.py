@@ -189,7 +189,7 @@ def to_document(event: CloudEvent) -> dict[str, Any]:
     doc: dict[str, Any] = typed_attributes(event)
     if event.time is not None:
         doc["time"] = _pack_timestamp(event.time)
-    for name, value in event.extensions._items.items():
+    for name, value in event.extensions.items():
         if isinstance(value, datetime):
             doc[name] = _pack_timestamp(value)
     data = plain_data(event)  # a JSON value, bytes or str: the record checked it when the event was made

@@ -68,6 +68,10 @@ def decoded(
     # An event format's records are structured or batch; a format without a detector has one mode.
     detect, fallback = (None, "binary") if capture is not None else format_reader(kind)
     what = f"{transport} message"
+    # The format's own decoder for each mode, found once: decode() with the mode given would look it up,
+    # and run the detector again, for every record. Typed data goes through decode(), which applies it.
+    direct = capture is None and not ({"data_type", "converter"} & set(options))
+    decoders: dict[str, Any] = {}
     for record in items:
         if record is FLUSH:
             yield FLUSH
@@ -83,7 +87,13 @@ def decoded(
             try:
                 if capture is None:
                     mode = detect(raw)[1] if detect is not None else fallback
-                    result = decode(raw, transport, mode, **options)
+                    if direct:
+                        codec = decoders.get(mode) or decoders.setdefault(
+                            mode, default_registry.find_format(transport, mode).decode
+                        )
+                        result = codec(raw, **options)
+                    else:
+                        result = decode(raw, transport, mode, **options)
                 else:
                     message = capture.from_json(_line(raw, what)) if isinstance(raw, bytes) else raw
                     result = decode(message, transport, **options)

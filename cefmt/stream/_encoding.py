@@ -46,13 +46,24 @@ def encoded(
     transport = kind.transport
     encode = default_registry.encode  # transport names from the stream's kinds, checked when they were made
     if mode != "batch":
+        # Each spec version's codec, found once (what encode() looks up for every event); options that
+        # change the event first (a converter for typed data) go through encode().
+        direct = "converter" not in options
+        codecs: dict[str, Any] = {}
         for item in items:
             if item is FLUSH:
                 yield FLUSH
                 continue
             position, raw, event = item  # type: ignore[misc]
             try:
-                message = encode(event, transport, mode, **options)
+                specversion = event.specversion
+                codec = codecs.get(specversion) if direct else None
+                if codec is None:
+                    if direct:
+                        codec = codecs[specversion] = default_registry.find_format(transport, mode, specversion).encode
+                    message = encode(event, transport, mode, **options)
+                else:
+                    message = codec(event, **options)
                 if serialize is not None:
                     message = serialize(message)
             except CloudEventError as exc:

@@ -59,3 +59,28 @@ def test_every_plugin_module_is_checked() -> None:
         "kafka.py", "msgpack_format.py", "cbor_format.py", "xml_format.py", "avro_format/__init__.py",
         "protobuf_format/__init__.py",
     }  # fmt: skip
+
+
+def _private_attributes(path: Path) -> list[tuple[int, str]]:
+    """``thing._name`` reached on anything but ``self`` or ``cls``: another object's private parts."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                continue
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(PLUGINS.rglob("*.py")), ids=lambda p: str(p.relative_to(PLUGINS)))
+def test_plugins_reach_no_private_attribute(path: Path) -> None:
+    # A third party's plugin cannot rely on cefmt's private attributes (event._data, extensions._items):
+    # neither do ours.
+    bad = [f"line {line}: {text}" for line, text in _private_attributes(path)]
+    assert not bad, f"{path.name} reaches private attributes: {bad}"
+
+
+def test_the_checker_catches_a_private_attribute(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("class A:\n    def f(self, event):\n        return self._x, event._data, event.__class__\n")
+    assert [text for _, text in _private_attributes(sample)] == ["event._data"]
