@@ -36,6 +36,7 @@ __all__ = [
     "event_from_parts",
     "format_of",
     "plain_data",
+    "read_header_pairs",
     "typed_attributes",
 ]
 
@@ -281,6 +282,90 @@ def decode_in_format(
     """
     codec = registry.find_format(format, mode)
     return codec.decode(body, limits=limits, **options) if limits is not None else codec.decode(body, **options)
+
+
+# -- headers as (name, value) pairs -------------------------------------------------------------------------
+
+# The compiled reader of the common case, when built: a list or tuple of (str, bytes) pairs.
+_C_READ_PAIRS = SPEEDUPS.read_pairs if SPEEDUPS is not None else None
+
+
+def read_header_pairs(
+    pairs: Iterable[Any], prefix: str, *, limits: Limits = DEFAULT_LIMITS, binding: str = "message"
+) -> tuple[dict[str, str], str | None]:
+    """The CloudEvents part of headers that travel as ``(name, value)`` pairs with UTF-8 values (Kafka's):
+    each ``PREFIX``-named header's value under its attribute name, and the ``content-type`` header's value.
+
+    Names are matched in any letter case; a repeated ``PREFIX``-named or ``content-type`` header is an
+    error (two values for one attribute are ambiguous). Values may be UTF-8 ``bytes`` or ``str``, each held
+    to ``limits.max_header_value_length``; more than ``limits.max_header_count`` pairs is an error.
+    ``binding`` names the binding in error messages. Other headers are counted, not read.
+
+    >>> read_header_pairs([("ce_id", b"1"), ("Content-Type", b"text/plain"), ("trace", b"x")], "ce_")
+    ({'id': '1'}, 'text/plain')
+    """
+    max_count = limits.max_header_count
+    if hasattr(pairs, "__len__") and len(pairs) > max_count:  # type: ignore[arg-type]
+        limits.check_header_count(len(pairs))  # type: ignore[arg-type]
+    if _C_READ_PAIRS is not None and isinstance(pairs, (list, tuple)):
+        found = _C_READ_PAIRS(pairs, prefix, max_count, limits.max_header_value_length)
+        if found is not FALLBACK:
+            return found  # type: ignore[no-any-return]
+    max_length = limits.max_header_value_length
+    skip = len(prefix)
+    attributes: dict[str, str] = {}
+    content_type: str | None = None
+    try:
+        for count, (raw_name, raw) in enumerate(pairs, 1):
+            if count > max_count:  # pairs without a length: counted as they come
+                limits.check_header_count(count)
+            name = (raw_name if type(raw_name) is str else _header_name(raw_name, binding)).lower()
+            if name.startswith(prefix):
+                attribute: str | None = name[skip:]
+                if attribute in attributes:
+                    raise MalformedMessageError(f"header {name!r} appears more than once")
+            elif name == "content-type":
+                if content_type is not None:
+                    raise MalformedMessageError(f"header {name!r} appears more than once")
+                attribute = None
+            else:
+                continue
+            text = _header_text(name, raw, max_length, limits)
+            if attribute is None:
+                content_type = text
+            else:
+                attributes[attribute] = text
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, CloudEventError):
+            raise
+        raise MalformedMessageError(f"{binding} headers must be (name, value) pairs: {exc}") from exc
+    return attributes, content_type
+
+
+def _header_name(name: Any, binding: str) -> str:
+    if isinstance(name, (bytes, bytearray)):
+        try:
+            return bytes(name).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedMessageError(f"a {binding} header name is not valid UTF-8: {exc.reason}") from exc
+    if isinstance(name, str):
+        return name
+    raise MalformedMessageError(f"a {binding} header name must be text, got {type(name).__name__}")
+
+
+def _header_text(name: str, raw: Any, max_length: int, limits: Limits) -> str:
+    if type(raw) is bytes or isinstance(raw, (bytes, bytearray, memoryview, str)):
+        if len(raw) > max_length:
+            limits.check_header_value(raw, name)
+        if isinstance(raw, str):
+            return raw
+        try:
+            # Kafka: "Both header keys and header values MUST be encoded as UTF-8 strings" (section 3.2.3).
+            return (raw if type(raw) is bytes else bytes(raw)).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedMessageError(f"header {name!r} is not valid UTF-8: {exc.reason}") from exc
+    shown = "null" if raw is None else type(raw).__name__
+    raise MalformedMessageError(f"header {name!r} must hold UTF-8 bytes, got {shown}")
 
 
 # The compiled builder of binary-mode events, when built (see event_from_parts).

@@ -409,6 +409,7 @@ def _new_id() -> str:
 _SOURCES: Memo[str, str] = Memo(lambda source: check_uri_reference(source, "source"), size=4096)
 # Spec 1.0 dataschema values that passed the URI check (for the compiled builder; the same check as _build's).
 _SCHEMAS: Memo[str, str] = Memo(lambda schema: check_uri(schema, "dataschema"), size=1024)
+_SCHEMA_REFS: Memo[str, str] = Memo(lambda schema: check_uri_reference(schema, "schemaurl"), size=1024)  # spec 0.3
 
 
 # What untyped data is, by type; anything else an event holds is typed data.
@@ -628,6 +629,7 @@ if (
 ):
     SPEEDUPS.configure("sources", _SOURCES)
     SPEEDUPS.configure("schemas", _SCHEMAS)
+    SPEEDUPS.configure("schema_refs", _SCHEMA_REFS)
     SPEEDUPS.configure("decode_base64", decode_base64)
     SPEEDUPS.configure("media_types", _MEDIA_TYPES)
     SPEEDUPS.configure("is_json", _IS_JSON)

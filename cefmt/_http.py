@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from ._binding import batch_specversion, decode_in_format, encode_in_format, event_from_parts, format_of
+from ._binding import batch_specversion, encode_in_format, event_from_parts
 from ._data import data_to_body
 from ._edge import split
 from ._errors import MalformedMessageError
@@ -230,12 +230,13 @@ def decode_binary(
 # -- structured and batch modes ------------------------------------------------------------------------
 
 
-def _named_format(content_type: str | None, mode: str) -> str:
-    name = format_of(content_type, mode)
-    if name is None:
+def _format_for(registry: Registry, content_type: str | None, mode: str) -> Codec:
+    """The event format a structured or batch message's content type names, or a clear error."""
+    codec = registry.format_for(content_type, mode)
+    if codec is None:
         prefix = "application/cloudevents-batch+" if mode == "batch" else "application/cloudevents+"
         raise MalformedMessageError(f"content type {content_type!r} is not a {prefix}FORMAT media type")
-    return name
+    return codec
 
 
 def encode_structured(event: CloudEvent, *, registry: Registry, format: str = "json") -> HTTPMessage:
@@ -250,11 +251,7 @@ def decode_structured(message: Any, *, registry: Registry, limits: Limits | None
     ``limits`` bounds the headers and body here and goes on to the format's decoder when it takes them.
     """
     received = message if type(message) is Received else read(message, limits=limits)
-    name = format_of(received.content_type)
-    if name is None:
-        name = _named_format(received.content_type, "structured")  # raises, naming what is wrong
-    # decode_in_format, spelled out: the hot path of every structured receiver.
-    codec = registry.find_format(name)
+    codec = _format_for(registry, received.content_type, "structured")
     if limits is None:
         return codec.decode(received.body, **options)  # type: ignore[no-any-return]
     return codec.decode(received.body, limits=limits, **options)  # type: ignore[no-any-return]
@@ -271,8 +268,10 @@ def encode_batch(events: Iterable[CloudEvent], *, registry: Registry, format: st
 def decode_batch(message: Any, *, registry: Registry, limits: Limits | None = None, **options: Any) -> list[CloudEvent]:
     """Batch mode back to a list of events; ``limits`` as for :func:`decode_structured`."""
     received = message if type(message) is Received else read(message, limits=limits)
-    name = _named_format(received.content_type, "batch")
-    return decode_in_format(registry, name, received.body, "batch", limits=limits, **options)  # type: ignore[no-any-return]
+    codec = _format_for(registry, received.content_type, "batch")
+    if limits is None:
+        return codec.decode(received.body, **options)  # type: ignore[no-any-return]
+    return codec.decode(received.body, limits=limits, **options)  # type: ignore[no-any-return]
 
 
 # -- captured messages in streams ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._binding import batch_specversion
+from ._binding import batch_specversion, format_of
 from ._errors import (
     CloudEventError,
     CodecConflictError,
@@ -28,6 +28,7 @@ from ._errors import (
     UnsupportedSpecVersionError,
     UsageError,
 )
+from ._memo import Memo
 from ._spec import SPEC_VERSIONS
 
 __all__ = [
@@ -181,6 +182,10 @@ class Registry:
         self._bound: dict[Key, Codec] = {}
         self._detectors: dict[str, tuple[Callable[[Any], tuple[str | None, str]], Callable[..., Any] | None]] = {}
         self._defaults: dict[tuple[str, str], str] = {}
+        # The dispatched codec of a transport and mode whose messages carry their own spec version
+        # (structured and batch modes): any registered version's codec starts the work.
+        self._any_version: dict[tuple[str, str], Codec] = {}
+        self._new_format_memos()
 
     # -- discovery -------------------------------------------------------------------------------------
 
@@ -215,6 +220,8 @@ class Registry:
         self._bound = {}
         self._detectors = {}
         self._defaults = {}
+        self._any_version = {}
+        self._new_format_memos()
 
     def refresh(self) -> None:
         """Forget discovered entry points and loaded codecs (run-time registrations stay)."""
@@ -322,8 +329,43 @@ class Registry:
         >>> default_registry.find_format("json").media_type
         'application/cloudevents+json'
         """
-        key = (specversion or self._default_version(name, mode), name, mode)
+        if specversion is None:
+            return self._any_version.get((name, mode)) or self._any_version_codec(name, mode)
+        key = (specversion, name, mode)
         return self._bound.get(key) or self._dispatch(key)
+
+    def format_for(self, content_type: str | None, mode: str = "structured") -> Codec | None:
+        """The event format a Content-Type value names for ``mode`` (``application/cloudevents+NAME``,
+        or ``application/cloudevents-batch+NAME`` for batch), as :meth:`find_format` gives it; ``None``
+        when the value names no event format. A format this registry does not have raises
+        :class:`UnknownCodecError`. Worked out once per distinct value: the receiving side of every
+        binding's structured and batch modes.
+
+        >>> default_registry.format_for("application/cloudevents+json; charset=utf-8").media_type
+        'application/cloudevents+json'
+        >>> default_registry.format_for("text/plain") is None
+        True
+        """
+        if content_type is None:
+            return None
+        return (self._batch_formats if mode == "batch" else self._structured_formats)[content_type]
+
+    def _new_format_memos(self) -> None:
+        def named_by(mode: str) -> Callable[[str], Codec | None]:
+            def find(content_type: str) -> Codec | None:
+                name = format_of(content_type, mode)
+                return None if name is None else self.find_format(name, mode)
+
+            return find
+
+        self._structured_formats: Memo[str, Codec | None] = Memo(named_by("structured"))
+        self._batch_formats: Memo[str, Codec | None] = Memo(named_by("batch"))
+
+    def _any_version_codec(self, transport: str, mode: str) -> Codec:
+        codec = self._dispatch((self._default_version(transport, mode), transport, mode))
+        with self._lock:
+            self._any_version = {**self._any_version, (transport, mode): codec}
+        return codec
 
     def keys(self) -> list[Key]:
         """Every registered key, sorted (metadata only: nothing is imported)."""
@@ -416,21 +458,27 @@ class Registry:
                     found = detect(message)[0]
                 except CloudEventError:
                     found = None
-            specversion = specversion or found or self._default_version(transport, mode)
-        key = (specversion, transport, mode)
-        codec = self._bound.get(key)
-        if codec is None:
-            if key not in self._overrides and key not in self._discover():
-                versions = [k[0] for k in self.keys() if k[1] == transport and k[2] == mode]
-                if versions:  # the transport and mode exist; the message's version does not
-                    raise UnsupportedSpecVersionError(specversion, versions)
-            codec = self._dispatch(key)
+            specversion = specversion or found
+        if specversion is None:  # the message carries its version inside, for the codec to read
+            codec = self._any_version.get((transport, mode)) or self._any_version_codec(transport, mode)
+        else:
+            codec = self._bound.get((specversion, transport, mode)) or self._checked_dispatch(
+                specversion, transport, mode
+            )
         if options and ("data_type" in options or "converter" in options or "other_types" in options):
             data_type = options.pop("data_type", None)
             converter = options.pop("converter", None)
             other_types = options.pop("other_types", "keep")
             return _typed(codec.decode(message, **options), data_type, converter, other_types)
         return codec.decode(message, **options)
+
+    def _checked_dispatch(self, specversion: str, transport: str, mode: str) -> Codec:
+        key = (specversion, transport, mode)
+        if key not in self._overrides and key not in self._discover():
+            versions = [k[0] for k in self.keys() if k[1] == transport and k[2] == mode]
+            if versions:  # the transport and mode exist; the message's version does not
+                raise UnsupportedSpecVersionError(specversion, versions)
+        return self._dispatch(key)
 
     def _default_version(self, transport: str, mode: str) -> str:
         version = self._defaults.get((transport, mode))

@@ -11,6 +11,7 @@
  *   parse_timestamp(text)                   RFC 3339 to a Timestamp; _timestamp.parse_timestamp
  *   format_timestamp(stamp)                 a UTC Timestamp's canonical text; _timestamp.format_timestamp
  *   read_headers(headers, max_length)       a dict of str headers; _headers._read_plain_dict
+ *   read_pairs(pairs, prefix, max_count, max_length)   (str, bytes) header pairs; _headers.read_header_pairs
  *   configure(name, value)                  what the Python modules hand over once at import
  */
 
@@ -35,6 +36,7 @@ static Py_ssize_t ext_items_off;
 static PyObject *cfg_no_extensions;   /* the shared empty Extensions */
 static PyObject *cfg_sources;         /* Memo: source -> checked source */
 static PyObject *cfg_schemas;         /* Memo: dataschema (spec 1.0) -> checked value */
+static PyObject *cfg_schema_refs;     /* Memo: schemaurl (spec 0.3) -> checked value */
 static PyObject *cfg_decode_base64;   /* _types.decode_base64 */
 static PyObject *cfg_media_types;     /* Memo: datacontenttype -> checked value */
 static PyObject *cfg_is_json;         /* Memo: datacontenttype -> bool */
@@ -60,7 +62,7 @@ static PyObject *types_seen;          /* event types seen, each kept once (bound
 static PyObject *s_specversion, *s_id, *s_source, *s_type, *s_time, *s_datacontenttype, *s_subject;
 static PyObject *s_v10, *s_v03, *s_app_json, *s_data;
 static PyObject *special_names;       /* name -> code, for the names the builder treats specially */
-enum { N_CORE = 1, N_SUBJECT = 2, N_OTHER = 3, N_DATA = 4, N_SCHEMA = 5, N_BASE64 = 6 };
+enum { N_CORE = 1, N_SUBJECT = 2, N_DATA = 4, N_SCHEMA = 5, N_BASE64 = 6, N_SCHEMAURL = 7, N_ENCODING = 8 };
 
 /* The deepest nesting tried here; deeper documents take the Python path, whose parser recurses. */
 #define MAX_C_DEPTH 200
@@ -193,6 +195,7 @@ configure(PyObject *self, PyObject *args)
     }
     if (strcmp(name, "sources") == 0) { KEEP(cfg_sources); Py_RETURN_TRUE; }
     if (strcmp(name, "schemas") == 0) { KEEP(cfg_schemas); Py_RETURN_TRUE; }
+    if (strcmp(name, "schema_refs") == 0) { KEEP(cfg_schema_refs); Py_RETURN_TRUE; }
     if (strcmp(name, "decode_base64") == 0) { KEEP(cfg_decode_base64); Py_RETURN_TRUE; }
     if (strcmp(name, "media_types") == 0) { KEEP(cfg_media_types); Py_RETURN_TRUE; }
     if (strcmp(name, "is_json") == 0) { KEEP(cfg_is_json); Py_RETURN_TRUE; }
@@ -955,6 +958,110 @@ fallback:
     RETURN_FALLBACK;
 }
 
+/* -- headers as (name, bytes) pairs (Kafka) ------------------------------------------------------------------ */
+
+/* A header value's text: short ASCII from the string cache, the rest decoded; NULL (error cleared by
+ * the caller) for bytes that are not UTF-8. */
+static PyObject *
+header_text(PyObject *raw)
+{
+    const unsigned char *start = (const unsigned char *)PyBytes_AS_STRING(raw);
+    Py_ssize_t len = PyBytes_GET_SIZE(raw);
+    for (Py_ssize_t i = 0; i < len; i++) {
+        if (start[i] >= 0x80) {
+            return PyUnicode_DecodeUTF8((const char *)start, len, "strict");
+        }
+    }
+    return ascii_string(start, len);
+}
+
+/* _headers.read_header_pairs for a list or tuple of (str, bytes) tuples whose names are ASCII without
+ * capitals, each value within max_length and UTF-8, no name repeated: (attributes, content_type).
+ * Anything else is the Python path's, which reports what is wrong. */
+static PyObject *
+read_pairs(PyObject *self, PyObject *args)
+{
+    PyObject *pairs, *prefix;
+    Py_ssize_t max_count, max_length;
+    if (!PyArg_ParseTuple(args, "OUO&O&:read_pairs", &pairs, &prefix, bounded, &max_count, bounded, &max_length)) {
+        return NULL;
+    }
+    /* A list subclass (the Kafka plugin's KafkaHeaders) walks its items as a list does, unless it says otherwise. */
+    int listed = PyList_Check(pairs) && Py_TYPE(pairs)->tp_iter == PyList_Type.tp_iter;
+    if (!(listed || PyTuple_CheckExact(pairs)) || !PyUnicode_IS_ASCII(prefix)) {
+        RETURN_FALLBACK;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(pairs);
+    if (count > max_count) {
+        RETURN_FALLBACK;
+    }
+    const unsigned char *want = PyUnicode_1BYTE_DATA(prefix);
+    Py_ssize_t want_len = PyUnicode_GET_LENGTH(prefix);
+    PyObject *attributes = PyDict_New();
+    if (attributes == NULL) {
+        return NULL;
+    }
+    PyObject *content_type = NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        /* No Python code runs in this loop (str keys, bytes values), so the list cannot change under it. */
+        PyObject *pair = PySequence_Fast_GET_ITEM(pairs, i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            goto fallback;
+        }
+        PyObject *key = PyTuple_GET_ITEM(pair, 0), *raw = PyTuple_GET_ITEM(pair, 1);
+        if (!PyUnicode_CheckExact(key) || !PyUnicode_IS_ASCII(key)) {
+            goto fallback;
+        }
+        const unsigned char *name = PyUnicode_1BYTE_DATA(key);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+        for (Py_ssize_t j = 0; j < len; j++) {
+            if (name[j] >= 'A' && name[j] <= 'Z') {
+                goto fallback; /* names that may differ only in case: the general path */
+            }
+        }
+        int is_attribute = len >= want_len && memcmp(name, want, want_len) == 0;
+        if (!is_attribute && !(len == 12 && memcmp(name, "content-type", 12) == 0)) {
+            continue; /* not a header CloudEvents reads */
+        }
+        if (!PyBytes_CheckExact(raw) || PyBytes_GET_SIZE(raw) > max_length) {
+            goto fallback;
+        }
+        PyObject *text = header_text(raw);
+        if (text == NULL) {
+            goto fallback;
+        }
+        if (!is_attribute) {
+            if (content_type != NULL) {
+                Py_DECREF(text);
+                goto fallback; /* repeated: reported by the Python path */
+            }
+            content_type = text;
+            continue;
+        }
+        PyObject *attribute = ascii_string(name + want_len, len - want_len);
+        if (attribute == NULL) {
+            Py_DECREF(text);
+            goto fallback;
+        }
+        int seen = PyDict_Contains(attributes, attribute);
+        int failed = seen != 0 || PyDict_SetItem(attributes, attribute, text) < 0;
+        Py_DECREF(attribute);
+        Py_DECREF(text);
+        if (failed) {
+            goto fallback;
+        }
+    }
+    PyObject *result = PyTuple_Pack(2, attributes, content_type != NULL ? content_type : Py_None);
+    Py_DECREF(attributes);
+    Py_XDECREF(content_type);
+    return result;
+fallback:
+    Py_DECREF(attributes);
+    Py_XDECREF(content_type);
+    PyErr_Clear();
+    RETURN_FALLBACK;
+}
+
 /* -- data given in code ------------------------------------------------------------------------------------ */
 
 /* Whether a str is valid Unicode (has a UTF-8 form): no code point in the surrogate range. */
@@ -1137,6 +1244,7 @@ build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, 
     PyObject *extensions = NULL, *ext_object = NULL, *checked_data = NULL, *made = NULL;
     PyObject *schema = NULL, *decoded = NULL, *encoded = NULL;
     PyObject *specversion, *subject = Py_None, *value, *key;
+    int base64_data = 0; /* spec 0.3: datacontentencoding "base64" marks data as Base64 text */
 
     if (!ev_ready || !cfg_sources || !cfg_media_types || !cfg_is_json || !cfg_check_data || !cfg_to_timestamp ||
         !cfg_new_id || !cfg_ext_type || !PyDict_CheckExact(attributes) ||
@@ -1245,6 +1353,16 @@ build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, 
                 encoded = value; /* decoded below, once the attributes are known to be taken */
                 continue;
             }
+            if (which == N_SCHEMAURL && specversion == s_v03 && cfg_schema_refs && PyUnicode_CheckExact(value)) {
+                schema = through_memo(cfg_schema_refs, value);
+                if (schema == NULL) goto fallback;
+                continue;
+            }
+            if (which == N_ENCODING && document && specversion == s_v03 && cfg_decode_base64 &&
+                PyUnicode_CheckExact(value) && PyUnicode_CompareWithASCIIString(value, "base64") == 0) {
+                base64_data = 1; /* applied below, as _binding.event_from_members applies it */
+                continue;
+            }
             goto fallback; /* dataschema, schemaurl, datacontentencoding, data: the Python path */
         }
         if (PyErr_Occurred() || !is_extension_name(key) || !is_extension_value(value)) goto fallback;
@@ -1254,6 +1372,11 @@ build_event(PyObject *event, PyObject *attributes, PyObject *data, int trusted, 
 
     if (encoded != NULL) {
         decoded = PyObject_CallFunction(cfg_decode_base64, "Os", encoded, "event member 'data_base64'");
+        if (decoded == NULL || !PyBytes_CheckExact(decoded)) goto fallback;
+        data = decoded;
+    } else if (base64_data && data != Py_None) {
+        if (!PyUnicode_CheckExact(data)) goto fallback;
+        decoded = PyObject_CallFunction(cfg_decode_base64, "Os", data, "member 'data' (datacontentencoding base64)");
         if (decoded == NULL || !PyBytes_CheckExact(decoded)) goto fallback;
         data = decoded;
     }
@@ -2092,6 +2215,7 @@ static PyMethodDef methods[] = {
     {"parse_timestamp", parse_timestamp, METH_O, "RFC 3339 text to a Timestamp, or FALLBACK."},
     {"format_timestamp", format_timestamp, METH_O, "A UTC Timestamp's canonical text, or FALLBACK."},
     {"read_headers", read_headers, METH_VARARGS, "A dict of headers' CloudEvents part, or FALLBACK."},
+    {"read_pairs", read_pairs, METH_VARARGS, "(name, bytes) header pairs' CloudEvents part, or FALLBACK."},
     {"encode_document", encode_document, METH_O, "An event as JSON-format bytes, or FALLBACK."},
     {"dumps", dumps, METH_O, "A JSON value as compact UTF-8 bytes, or FALLBACK."},
     {"encode_documents", encode_documents, METH_O, "A list of events as a JSON batch, or FALLBACK."},
@@ -2151,18 +2275,18 @@ PyInit__speedups(void)
     NAME(s_ce_schemaurl, "ce-schemaurl");
 #undef NAME
     const char *core[] = {"specversion", "id", "source", "type", "time", "datacontenttype"};
-    const char *other[] = {"schemaurl", "datacontentencoding"};
     for (size_t i = 0; i < sizeof(core) / sizeof(*core); i++) {
         PyObject *code = PyLong_FromLong(N_CORE);
         if (code == NULL || PyDict_SetItemString(special_names, core[i], code) < 0) goto error;
         Py_DECREF(code);
     }
-    for (size_t i = 0; i < sizeof(other) / sizeof(*other); i++) {
-        PyObject *code = PyLong_FromLong(N_OTHER);
-        if (code == NULL || PyDict_SetItemString(special_names, other[i], code) < 0) goto error;
-        Py_DECREF(code);
-    }
-    PyObject *code = PyLong_FromLong(N_SUBJECT);
+    PyObject *code = PyLong_FromLong(N_SCHEMAURL);
+    if (code == NULL || PyDict_SetItemString(special_names, "schemaurl", code) < 0) goto error;
+    Py_DECREF(code);
+    code = PyLong_FromLong(N_ENCODING);
+    if (code == NULL || PyDict_SetItemString(special_names, "datacontentencoding", code) < 0) goto error;
+    Py_DECREF(code);
+    code = PyLong_FromLong(N_SUBJECT);
     if (code == NULL || PyDict_SetItemString(special_names, "subject", code) < 0) goto error;
     Py_DECREF(code);
     code = PyLong_FromLong(N_DATA);

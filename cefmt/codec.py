@@ -15,7 +15,8 @@ What the kit holds:
 * the spec-version table (:data:`SPECS`): attribute names and types per version, Base64 marking;
 * a binding's binary mode: :func:`canonical_attributes` or :func:`typed_attributes` out,
   :func:`event_from_parts` in, with the body rule shared by every binding (:func:`data_to_body`,
-  :func:`body_to_data`);
+  :func:`body_to_data`); headers that travel as ``(name, UTF-8 value)`` pairs read by
+  :func:`read_header_pairs`;
 * data as every encoder writes it: :func:`plain_data`;
 * streams: a binding's :class:`Capture` (its messages one per line; :func:`to_capture` and
   :func:`from_capture` turn an attrs record of the line into JSON and back), a format's ``framing``, or
@@ -45,6 +46,7 @@ from ._binding import (
     event_from_parts,
     format_of,
     plain_data,
+    read_header_pairs,
     typed_attributes,
 )
 from ._data import body_to_data, data_to_body, dump_json, load_json
@@ -78,6 +80,7 @@ __all__ = [
     "load_json",
     "parse_media_type",
     "plain_data",
+    "read_header_pairs",
     "to_capture",
     "typed_attributes",
 ]

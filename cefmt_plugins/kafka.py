@@ -29,7 +29,6 @@ import attrs
 from cefmt import (
     DEFAULT_LIMITS,
     CloudEvent,
-    CloudEventError,
     Limits,
     MalformedMessageError,
     UsageError,
@@ -47,6 +46,7 @@ from cefmt.codec import (
     from_capture,
     parse_media_type,
     plain_data,
+    read_header_pairs,
     to_capture,
 )
 
@@ -342,31 +342,6 @@ def _sized_value(value: Any, limits: Limits) -> bytes | None:
     raise MalformedMessageError(f"a Kafka record value must be bytes or None, got {type(value).__name__}")
 
 
-def _header_text(name: str, raw: Any, limits: Limits) -> str:
-    if type(raw) is bytes or isinstance(raw, (bytes, bytearray, memoryview, str)):
-        if len(raw) > limits.max_header_value_length:
-            limits.check_header_value(raw, name)
-        if isinstance(raw, str):
-            return raw
-        try:
-            return (raw if type(raw) is bytes else bytes(raw)).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise MalformedMessageError(f"header {name!r} is not valid UTF-8: {exc.reason}") from exc
-    shown = "null" if raw is None else type(raw).__name__
-    raise MalformedMessageError(f"header {name!r} must hold UTF-8 bytes, got {shown}")
-
-
-def _header_name(name: Any) -> str:
-    if isinstance(name, (bytes, bytearray)):
-        try:
-            return bytes(name).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise MalformedMessageError(f"a Kafka header name is not valid UTF-8: {exc.reason}") from exc
-    if isinstance(name, str):
-        return name
-    raise MalformedMessageError(f"a Kafka header name must be text, got {type(name).__name__}")
-
-
 def read(message: Any, *, limits: Limits | None = None) -> Received:
     """Read a Kafka record once: ``ce_*`` headers as attributes, the content type, the value.
 
@@ -388,7 +363,6 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
     if key is not None and not isinstance(key, (bytes, bytearray, memoryview, str)):
         raise MalformedMessageError(f"a Kafka record key must be bytes or None, got {type(key).__name__}")
     value = _sized_value(value, limits)
-    max_count = limits.max_header_count
     pairs: Iterable[Any]
     if headers is None:
         pairs = ()
@@ -398,42 +372,7 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
         raise MalformedMessageError(f"Kafka headers must be (name, value) pairs, got {type(headers).__name__}")
     else:
         pairs = headers.items() if isinstance(headers, Mapping) else headers
-    if hasattr(headers, "__len__") and len(headers) > max_count:
-        limits.check_header_count(len(headers))
-    max_length = limits.max_header_value_length
-    attributes: dict[str, str] = {}
-    content_type: str | None = None
-    try:
-        for count, (raw_name, raw) in enumerate(pairs, 1):
-            if count > max_count:  # headers without a length: counted as they come
-                limits.check_header_count(count)
-            name = (raw_name if type(raw_name) is str else _header_name(raw_name)).lower()
-            if name.startswith(_PREFIX):
-                attribute: str | None = name[3:]
-                if attribute in attributes:
-                    raise MalformedMessageError(f"header {name!r} appears more than once")
-            elif name == _CONTENT_TYPE:
-                if content_type is not None:
-                    raise MalformedMessageError(f"header {name!r} appears more than once")
-                attribute = None
-            else:
-                continue
-            if type(raw) is bytes and len(raw) <= max_length:  # what every client hands over
-                try:
-                    # "Both header keys and header values MUST be encoded as UTF-8 strings" (section 3.2.3).
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise MalformedMessageError(f"header {name!r} is not valid UTF-8: {exc.reason}") from exc
-            else:
-                text = _header_text(name, raw, limits)
-            if attribute is None:
-                content_type = text
-            else:
-                attributes[attribute] = text
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, CloudEventError):
-            raise
-        raise MalformedMessageError(f"Kafka headers must be (name, value) pairs: {exc}") from exc
+    attributes, content_type = read_header_pairs(pairs, _PREFIX, limits=limits, binding="Kafka")
     if content_type is not None:
         attributes["datacontenttype"] = content_type
     return Received(attributes, content_type, value)

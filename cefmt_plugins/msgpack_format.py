@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import struct
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -70,6 +71,8 @@ ZONED_TIMESTAMP_EXT = 1
 
 _ZONED = struct.Struct(">hIq")  # offset minutes, nanoseconds, seconds (timestamp 96 layout)
 _EPOCH = datetime(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+_new_tuple = tuple.__new__
 _UTC_ZONES: dict[int, timezone] = {0: timezone.utc}
 # msgpack's C unpacker keeps containers on a fixed stack: 1024 open at once is a StackError.
 _UNPACKER_DEPTH = 1024
@@ -80,18 +83,22 @@ _UNPACKER_DEPTH = 1024
 
 def _instant(value: datetime) -> tuple[int, int, int]:
     """Seconds and nanoseconds since the epoch (UTC), and the UTC offset in minutes."""
-    offset = value.utcoffset() or timedelta(0)
-    naive = datetime(value.year, value.month, value.day, value.hour, value.minute, value.second)
-    delta = (naive - _EPOCH) - offset
+    offset = value.utcoffset()
+    minutes = 0 if offset is None else offset.days * 1440 + offset.seconds // 60
+    # Whole days from the proleptic ordinal (1970-01-01 is day 719163), then the wall time, then the offset:
+    # integer arithmetic only, every year from 1 to 9999 exact.
+    days = value.toordinal() - _EPOCH_ORDINAL
+    seconds = days * 86400 + value.hour * 3600 + value.minute * 60 + value.second - 60 * minutes
     nanos = value.microsecond * 1000 + (value.nanosecond if isinstance(value, Timestamp) else 0)
-    return delta.days * 86400 + delta.seconds, nanos, offset // timedelta(minutes=1)
+    return seconds, nanos, minutes
 
 
 def _pack_timestamp(value: datetime) -> Any:
     seconds, nanos, minutes = _instant(value)
     if minutes == 0:
         return msgpack.Timestamp(seconds, nanos)
-    return msgpack.ExtType(ZONED_TIMESTAMP_EXT, _ZONED.pack(minutes, nanos, seconds))
+    # ExtType is a named tuple whose __new__ only checks its arguments, valid here by construction.
+    return _new_tuple(msgpack.ExtType, (ZONED_TIMESTAMP_EXT, _ZONED.pack(minutes, nanos, seconds)))
 
 
 def _zone(minutes: int) -> timezone:
@@ -190,7 +197,7 @@ def to_document(event: CloudEvent) -> dict[str, Any]:
     if event.time is not None:
         doc["time"] = _pack_timestamp(event.time)
     for name, value in event.extensions.items():
-        if isinstance(value, datetime):
+        if type(value) is not str and isinstance(value, datetime):  # most extensions are strings
             doc[name] = _pack_timestamp(value)
     data = plain_data(event)  # a JSON value, bytes or str: the record checked it when the event was made
     if data is not None:
@@ -198,9 +205,19 @@ def to_document(event: CloudEvent) -> dict[str, Any]:
     return doc
 
 
+# One packer per thread, made once (msgpack.packb makes one per call): a Packer keeps a buffer between calls,
+# so threads must not share it.
+_PACKERS = threading.local()
+
+
+def _new_packer() -> Any:
+    packer = _PACKERS.packer = msgpack.Packer(use_bin_type=True, datetime=False, strict_types=False)
+    return packer
+
+
 def _pack(value: Any) -> bytes:
     try:
-        return msgpack.packb(value, use_bin_type=True, datetime=False, strict_types=False)  # type: ignore[no-any-return]
+        return (getattr(_PACKERS, "packer", None) or _new_packer()).pack(value)  # type: ignore[no-any-return]
     except UnicodeEncodeError as exc:
         raise EncodeError(
             f"data holds a string with a lone surrogate ({exc.object[exc.start : exc.end]!r}), which is not valid "

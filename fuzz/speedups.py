@@ -62,6 +62,9 @@ def test_one_input(data: bytes) -> None:
             as_dict = (dict(headers), body)
             compare(functools.partial(cefmt.decode, as_dict, transport), events_outcome)
             compare(functools.partial(cefmt.decode, as_dict, transport, limits=limits), events_outcome)
+        else:  # Kafka's (name, bytes) pairs against tight header limits
+            tight = Limits(max_header_value_length=1 + data[0] % 40, max_header_count=1 + data[0] % 9)
+            compare(functools.partial(cefmt.decode, message, transport, limits=tight), events_outcome)
     elif choice == 4:  # timestamps
         text = rest[:40].decode("latin-1")
         compare(functools.partial(_timestamp.parse_timestamp, text), str)

@@ -80,7 +80,7 @@ ALL_SWITCHES = [
     (_headers, ("_C_READ",)),
     (_json_format, ("_C_DOCUMENT", "_C_DOCUMENTS", "_C_BUILD", "_C_DECODE")),
     (_http, ("_C_BINARY", "_C_READ_MESSAGE", "_C_BINARY_EVENT")),
-    (_binding, ("_C_BINARY_EVENT",)),
+    (_binding, ("_C_BINARY_EVENT", "_C_READ_PAIRS")),
     (_frozen, ("_C_CHECK",)),
 ]
 

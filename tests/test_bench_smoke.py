@@ -39,3 +39,24 @@ def test_a_quick_run_writes_where_it_is_told(tmp_path: Path) -> None:
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "| create event, readme |" in output.read_text(encoding="utf-8")
+
+
+def test_the_msgpack_floor_writes_what_cefmt_writes() -> None:
+    # The stdlib script the convert benchmark times cefmt against must do the same job: for each sample
+    # line, the document cefmt's msgpack format writes (key order aside), nothing left out.
+    import importlib.util
+
+    import msgpack
+
+    from cefmt import decode, encode
+
+    spec = importlib.util.spec_from_file_location("bench_convert", REPO / "benchmarks" / "bench_convert.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    lines = (REPO / "examples" / "sample-events.jsonl").read_bytes().splitlines()
+    for line in lines:
+        by_hand = msgpack.unpackb(msgpack.packb(bench.stdlib_document(line)), timestamp=0)
+        by_cefmt = msgpack.unpackb(encode(decode(line, "json"), "msgpack"), timestamp=0)
+        assert by_hand == by_cefmt, line
+    assert len(lines) == 3000

@@ -235,6 +235,29 @@ def test_a_private_registry_s_formats_serve_its_own_bindings_only() -> None:
         cefmt.decode((headers, body), "http")
 
 
+def test_the_format_a_content_type_names_follows_what_is_registered() -> None:
+    registry = Registry()
+    json_codec = registry.format_for("application/cloudevents+json; charset=utf-8")
+    assert json_codec is registry.find_format("json")
+    assert registry.format_for("application/cloudevents-batch+json", "batch") is registry.find_format("json", "batch")
+    assert registry.format_for("text/plain") is None and registry.format_for(None) is None
+    assert registry.format_for("application/cloudevents-batch+json") is None  # not a structured type
+    with pytest.raises(UnknownCodecError):
+        registry.format_for("application/cloudevents+shout")
+    # Worked out once per value, and worked out again when what is registered changes.
+    registry.register("1.0", "shout", "structured", _Shout())
+    registry.register("0.3", "shout", "structured", _Shout())
+    assert registry.format_for("application/cloudevents+shout") is registry.find_format("shout")
+    replacement = _Shout()
+    registry.register("1.0", "json", "structured", replacement)
+    registry.register("0.3", "json", "structured", replacement)
+    assert registry.format_for("application/cloudevents+json; charset=utf-8").decode(b"ab").id == "ab"
+    # Content types come from messages: ever-new ones are answered without being kept forever.
+    for n in range(2000):
+        assert registry.format_for(f"text/x-{n}") is None
+    assert len(registry._structured_formats) <= 256
+
+
 def test_the_sdk_style_functions_honour_a_run_time_registration() -> None:
     from cefmt.http import from_http, to_binary
 

@@ -35,6 +35,7 @@ from cefmt import (
     CloudEvent,
     Limits,
     Timestamp,
+    _binding,
     _data,
     _event,
     _frozen,
@@ -42,6 +43,8 @@ from cefmt import (
     _timestamp,
 )
 from cefmt._pure import FALLBACK, PURE, SPEEDUPS
+from cefmt.codec import read_header_pairs
+from cefmt_plugins.kafka import KafkaHeaders
 from tests.conftest import REPO
 from tests.differential import (
     ALL_SWITCHES,
@@ -305,10 +308,14 @@ def test_events_encode_and_decode_the_same_through_every_codec(batch: list[Cloud
     _DATA,
     st.sampled_from([None, "TWE=", "TWE", "!!!!", 5, ""]),
     st.sampled_from([None, "https://example.com/s", "/relative", "a b", 7]),
-)
-def test_documents_decode_the_same(attribute_list: list[dict[str, Any]], data: Any, base64: Any, schema: Any) -> None:
+    st.sampled_from([{}, {"schemaurl": "/x"}, {"schemaurl": "a b"}, {"schemaurl": 3}, {"datacontentencoding": "base64"},
+                     {"datacontentencoding": "7bit"}, {"datacontentencoding": "base64", "schemaurl": "https://x/y"}]),
+)  # fmt: skip
+def test_documents_decode_the_same(
+    attribute_list: list[dict[str, Any]], data: Any, base64: Any, schema: Any, spec03: dict[str, Any]
+) -> None:
     # JSON-format documents of every kind, well formed or not, one and in a batch; Base64 data and
-    # schemas of every kind among them.
+    # schemas of every kind among them, and spec 0.3's schemaurl and datacontentencoding.
     docs = []
     for index, attributes in enumerate(attribute_list):
         doc = {name: value for name, value in attributes.items() if not isinstance(value, (bytes, datetime, Timestamp))}
@@ -318,6 +325,8 @@ def test_documents_decode_the_same(attribute_list: list[dict[str, Any]], data: A
             doc["data_base64"] = base64
         if schema is not None and index != 2:
             doc["dataschema"] = schema
+        if spec03 and index != 1:
+            doc.update(spec03, specversion="0.3")
         docs.append(doc)
     for raw in (docs[0], docs):
         try:
@@ -391,6 +400,26 @@ _HEADER_VALUES = st.one_of(
 def test_headers_read_the_same(headers: dict[str, Any], max_length: int) -> None:
     limits = Limits(max_header_value_length=max_length)
     both(_headers, ("_C_READ",), lambda: _headers.read_headers(headers, limits=limits))
+
+
+_PAIR_NAMES = st.sampled_from(
+    ["ce_id", "ce_source", "CE_Type", "ce_specversion", "content-type", "Content-Type", "x", "ce_", "ce_é"]
+)
+_PAIR_VALUES = st.one_of(
+    st.sampled_from([b"1", b"/s", b"\xc3\xa9", b"\xff", b"\xed\xa0\x80", b"", b"x" * 70, "text"]),
+    st.binary(max_size=4),
+    st.none(),
+    st.integers(),
+)
+_PAIRS = st.lists(st.one_of(st.tuples(_PAIR_NAMES, _PAIR_VALUES), st.tuples(_PAIR_NAMES), st.just(["ce_id", b"1"])))
+
+
+@needs_accelerator
+@given(_PAIRS, st.sampled_from([list, tuple, KafkaHeaders]), st.integers(1, 80), st.integers(1, 8))
+def test_header_pairs_read_the_same(pairs: list[Any], kind: Any, max_length: int, max_count: int) -> None:
+    limits = Limits(max_header_value_length=max_length, max_header_count=max_count)
+    container = kind(pairs)
+    both(_binding, ("_C_READ_PAIRS",), lambda: read_header_pairs(container, "ce_", limits=limits, binding="Kafka"))
 
 
 # -- the build without a compiler ----------------------------------------------------------------------------

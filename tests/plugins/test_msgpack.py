@@ -4,7 +4,10 @@ layout, use from HTTP and Kafka structured modes, and bounded decoding of hostil
 from __future__ import annotations
 
 import contextlib
+import struct
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import msgpack
@@ -113,6 +116,40 @@ def test_an_offset_timestamp_uses_the_zoned_extension_and_keeps_its_offset() -> 
     assert ext.code == ZONED_TIMESTAMP_EXT and len(ext.data) == 14
     assert ext.data[:2] == (120).to_bytes(2, "big", signed=True)
     assert str(decode(encode(event, "msgpack"), "msgpack").time) == "2018-04-05T17:31:00.000000123+02:00"
+
+
+_ZONES = st.sampled_from([timezone.utc, timezone(timedelta(minutes=-330)), timezone(timedelta(hours=14))])
+
+
+@given(st.datetimes(datetime(1, 1, 2), datetime(9999, 12, 30), timezones=_ZONES), st.integers(0, 999))
+def test_every_instant_is_written_as_the_calendar_says(moment: datetime, nanosecond: int) -> None:
+    stamp = Timestamp(*moment.timetuple()[:6], moment.microsecond, moment.tzinfo, nanosecond=nanosecond)
+    written = msgpack.unpackb(encode(CloudEvent(id="1", source="/s", type="t", time=stamp), "msgpack"), timestamp=0)
+    utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    seconds = (utc - datetime(1970, 1, 1)) // timedelta(seconds=1)
+    nanos = utc.microsecond * 1000 + nanosecond
+    offset = moment.utcoffset() // timedelta(minutes=1)  # type: ignore[operator]
+    if offset == 0:
+        assert written["time"] == msgpack.Timestamp(seconds, nanos)
+    else:
+        assert written["time"].data == struct.pack(">hIq", offset, nanos, seconds)
+    assert decode(encode(CloudEvent(id="1", source="/s", type="t", time=stamp), "msgpack"), "msgpack").time == stamp
+
+
+def test_threads_each_pack_their_own_events() -> None:
+    # The plugin keeps one msgpack packer per thread: events packed at once in many threads come out whole.
+    events = [CloudEvent(id=str(n), source="/s", type="t", data={"n": "x" * n}) for n in range(200)]
+    expected = [encode(event, "msgpack") for event in events]
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(5):
+            assert list(pool.map(lambda event: encode(event, "msgpack"), events)) == expected
+
+
+def test_after_data_that_cannot_be_packed_the_next_event_packs_whole() -> None:
+    good = CloudEvent(id="1", source="/s", type="t", data={"a": 1})
+    with pytest.raises(EncodeError):
+        encode(CloudEvent(id="2", source="/s", type="t", data={"a": [1, 2**70]}), "msgpack")
+    assert decode(encode(good, "msgpack"), "msgpack") == good
 
 
 def test_a_hand_written_document_decodes() -> None:
