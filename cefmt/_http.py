@@ -8,7 +8,7 @@ decoders take whatever the caller's server received (see :mod:`cefmt._edge`), re
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import attrs
 
@@ -94,14 +94,12 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
     """
     if type(message) is Received:
         return message
-    if limits is None:
-        limits = DEFAULT_LIMITS
     if _C_READ_MESSAGE is not None:
-        received = _C_READ_MESSAGE(
-            message, limits.max_message_bytes, limits.max_header_count, limits.max_header_value_length
-        )
+        received = _C_READ_MESSAGE(message, *(_DEFAULT_READ_BOUNDS if limits is None else _read_bounds(limits)))
         if received is not FALLBACK:
             return received  # type: ignore[no-any-return]
+    if limits is None:
+        limits = DEFAULT_LIMITS
     headers, body = split(message, limits)
     attributes, content_type = read_headers(headers, limits=limits)
     return Received(attributes, content_type, body)
@@ -111,6 +109,13 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
 # messages they take (a dict of str headers and bytes; a body in JSON, UTF-8 text or bytes), FALLBACK
 # for the rest.
 _C_READ_MESSAGE = _C_BINARY_EVENT = None
+
+
+def _read_bounds(limits: Limits) -> tuple[int, int, int]:
+    return (limits.max_message_bytes, limits.max_header_count, limits.max_header_value_length)
+
+
+_DEFAULT_READ_BOUNDS = _read_bounds(DEFAULT_LIMITS)
 if SPEEDUPS is not None and SPEEDUPS.configure(
     "received", (Received, [Received.__dict__[name] for name in ("attributes", "content_type", "body")])
 ):  # fmt: skip
@@ -230,13 +235,10 @@ def decode_binary(
 # -- structured and batch modes ------------------------------------------------------------------------
 
 
-def _format_for(registry: Registry, content_type: str | None, mode: str) -> Codec:
-    """The event format a structured or batch message's content type names, or a clear error."""
-    codec = registry.format_for(content_type, mode)
-    if codec is None:
-        prefix = "application/cloudevents-batch+" if mode == "batch" else "application/cloudevents+"
-        raise MalformedMessageError(f"content type {content_type!r} is not a {prefix}FORMAT media type")
-    return codec
+def _no_format(content_type: str | None, mode: str) -> NoReturn:
+    """The error for a structured or batch message whose content type names no event format."""
+    prefix = "application/cloudevents-batch+" if mode == "batch" else "application/cloudevents+"
+    raise MalformedMessageError(f"content type {content_type!r} is not a {prefix}FORMAT media type")
 
 
 def encode_structured(event: CloudEvent, *, registry: Registry, format: str = "json") -> HTTPMessage:
@@ -251,7 +253,7 @@ def decode_structured(message: Any, *, registry: Registry, limits: Limits | None
     ``limits`` bounds the headers and body here and goes on to the format's decoder when it takes them.
     """
     received = message if type(message) is Received else read(message, limits=limits)
-    codec = _format_for(registry, received.content_type, "structured")
+    codec = registry.format_for(received.content_type) or _no_format(received.content_type, "structured")
     if limits is None:
         return codec.decode(received.body, **options)  # type: ignore[no-any-return]
     return codec.decode(received.body, limits=limits, **options)  # type: ignore[no-any-return]
@@ -268,7 +270,7 @@ def encode_batch(events: Iterable[CloudEvent], *, registry: Registry, format: st
 def decode_batch(message: Any, *, registry: Registry, limits: Limits | None = None, **options: Any) -> list[CloudEvent]:
     """Batch mode back to a list of events; ``limits`` as for :func:`decode_structured`."""
     received = message if type(message) is Received else read(message, limits=limits)
-    codec = _format_for(registry, received.content_type, "batch")
+    codec = registry.format_for(received.content_type, "batch") or _no_format(received.content_type, "batch")
     if limits is None:
         return codec.decode(received.body, **options)  # type: ignore[no-any-return]
     return codec.decode(received.body, limits=limits, **options)  # type: ignore[no-any-return]

@@ -10,7 +10,6 @@ raise :class:`~cefmt.CodecConflictError`.
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -608,12 +607,23 @@ def _bind(codec: Codec, registry: Registry) -> Codec:
     ``limits=`` not given to a decoder that does not take it (the binding checked sizes itself)."""
     encode, decode = codec.encode, codec.decode
     if _names(encode, "registry"):
-        encode = functools.partial(encode, registry=registry)
+        encode = _given_registry(encode, registry)
     if _names(decode, "registry"):
-        decode = functools.partial(decode, registry=registry)
+        decode = _given_registry(decode, registry)
     if not _takes(codec.decode, "limits"):
         decode = _ignoring_limits(decode)
     return attrs.evolve(codec, encode=encode, decode=decode, media_type=codec.media_type)
+
+
+def _given_registry(function: Callable[..., Any], registry: Registry) -> Callable[..., Any]:
+    # functools.partial would merge its keywords into a new dict on every call; most calls have no
+    # options, and this skips that work for them.
+    def with_registry(message: Any, **options: Any) -> Any:
+        if options:
+            return function(message, registry=registry, **options)
+        return function(message, registry=registry)
+
+    return with_registry
 
 
 def _names(function: Callable[..., Any], name: str) -> bool:

@@ -25,7 +25,7 @@ import math
 import struct
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import attrs
@@ -81,10 +81,19 @@ _UNPACKER_DEPTH = 1024
 # -- Timestamps ---------------------------------------------------------------------------------------
 
 
+_OFFSET_MINUTES: dict[tzinfo | None, int] = {}
+
+
 def _instant(value: datetime) -> tuple[int, int, int]:
     """Seconds and nanoseconds since the epoch (UTC), and the UTC offset in minutes."""
-    offset = value.utcoffset()
-    minutes = 0 if offset is None else offset.days * 1440 + offset.seconds // 60
+    zone = value.tzinfo
+    fixed = type(zone) is timezone  # a fixed offset: the same minutes for every time in that zone
+    minutes = _OFFSET_MINUTES.get(zone) if fixed else None
+    if minutes is None:
+        offset = value.utcoffset()
+        minutes = 0 if offset is None else offset.days * 1440 + offset.seconds // 60
+        if fixed and len(_OFFSET_MINUTES) < 1024:
+            _OFFSET_MINUTES[zone] = minutes
     # Whole days from the proleptic ordinal (1970-01-01 is day 719163), then the wall time, then the offset:
     # integer arithmetic only, every year from 1 to 9999 exact.
     days = value.toordinal() - _EPOCH_ORDINAL
