@@ -141,7 +141,13 @@ def _check_data(block: Block) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(page.relative_to(REPO)) for page in PAGES])
-def test_every_code_block_runs(page: Path, scratch: Path, request: pytest.FixtureRequest) -> None:
+def test_every_code_block_runs(
+    page: Path, scratch: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Blocks run under this interpreter, as a reader's would in an activated environment: bash blocks find
+    # it first on PATH (_run_bash), and Spark's workers are started with it.
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
+    monkeypatch.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
     namespace: dict[str, Any] = {"__name__": "__docs__"}
     for block in blocks(page):
         marker = block.marker or ""
