@@ -109,6 +109,10 @@ def read(message: Any, *, limits: Limits | None = None) -> Received:
 # messages they take (a dict of str headers and bytes; a body in JSON, UTF-8 text or bytes), FALLBACK
 # for the rest.
 _C_READ_MESSAGE = _C_BINARY_EVENT = None
+if SPEEDUPS is not None and SPEEDUPS.configure(
+    "received", (Received, [Received.__dict__[name] for name in ("attributes", "content_type", "body")])
+):  # fmt: skip
+    _C_READ_MESSAGE, _C_BINARY_EVENT = SPEEDUPS.read_message, SPEEDUPS.binary_event
 
 
 def _read_bounds(limits: Limits) -> tuple[int, int, int]:
@@ -116,10 +120,6 @@ def _read_bounds(limits: Limits) -> tuple[int, int, int]:
 
 
 _DEFAULT_READ_BOUNDS = _read_bounds(DEFAULT_LIMITS)
-if SPEEDUPS is not None and SPEEDUPS.configure(
-    "received", (Received, [Received.__dict__[name] for name in ("attributes", "content_type", "body")])
-):  # fmt: skip
-    _C_READ_MESSAGE, _C_BINARY_EVENT = SPEEDUPS.read_message, SPEEDUPS.binary_event
 
 
 def detect(message: Any) -> tuple[str | None, str]:

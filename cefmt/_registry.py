@@ -361,9 +361,11 @@ class Registry:
         self._batch_formats: Memo[str, Codec | None] = Memo(named_by("batch"))
 
     def _any_version_codec(self, transport: str, mode: str) -> Codec:
-        codec = self._dispatch((self._default_version(transport, mode), transport, mode))
+        key = (self._default_version(transport, mode), transport, mode)
+        codec = self._dispatch(key)
         with self._lock:
-            self._any_version = {**self._any_version, (transport, mode): codec}
+            if self._bound.get(key) is codec:  # not overridden or forgotten meanwhile
+                self._any_version = {**self._any_version, (transport, mode): codec}
         return codec
 
     def keys(self) -> list[Key]:
