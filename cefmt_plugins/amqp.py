@@ -39,6 +39,8 @@ from cefmt.codec import (
     typed_attributes,
 )
 from cefmt_plugins.common import (
+    as_body,
+    as_optional_text,
     b64,
     bytes_member,
     counted_items,
@@ -95,21 +97,11 @@ def _properties_converter(properties: Any) -> dict[str, Any]:
 
 
 def _content_type_converter(content_type: Any) -> str | None:
-    if content_type is None or type(content_type) is str:
-        return content_type
-    if isinstance(content_type, str):
-        return str(content_type)
-    raise MalformedMessageError(f"an AMQP content-type must be text or None, got {type(content_type).__name__}")
+    return as_optional_text(content_type, "an AMQP content-type")
 
 
 def _body_converter(body: Any) -> bytes:
-    if body is None:
-        return b""
-    if type(body) is bytes:
-        return body
-    if isinstance(body, (bytearray, memoryview)):
-        return bytes(body)
-    raise MalformedMessageError(f"an AMQP body must be bytes (a data section), got {type(body).__name__}")
+    return as_body(body, "an AMQP body (a data section)")
 
 
 @attrs.frozen

@@ -24,6 +24,8 @@ from cefmt.codec import decode_base64, format_of, parse_media_type
 __all__ = [
     "CLOUDEVENTS_MEDIA_TYPE",
     "b64",
+    "as_body",
+    "as_optional_text",
     "bytes_member",
     "counted_items",
     "document",
@@ -276,6 +278,39 @@ def millis_to_timestamp(millis: int, where: str) -> Timestamp:
 
 
 # -- captured messages as JSON (cefmt.codec.Capture) ---------------------------------------------------------
+
+
+# -- the fields of a binding's message record -----------------------------------------------------------------
+
+
+def as_body(value: Any, what: str) -> bytes:
+    """A message record's body as ``bytes`` (``None`` is ``b""``, any bytes-like value is copied), for the
+    record's attrs converter; anything else is a :class:`~cefmt.MalformedMessageError` naming ``what``.
+
+    >>> as_body(bytearray(b"hi"), "a NATS payload")
+    b'hi'
+    """
+    if value is None:
+        return b""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, _BYTES_LIKE):
+        return bytes(value)
+    raise MalformedMessageError(f"{what} must be bytes, got {type(value).__name__}")
+
+
+def as_optional_text(value: Any, what: str) -> str | None:
+    """A record's optional text field (a content type): ``None`` or a ``str`` (a subclass as a plain
+    ``str``); anything else is a :class:`~cefmt.MalformedMessageError` naming ``what``.
+
+    >>> as_optional_text(None, "an MQTT Content Type") is None
+    True
+    """
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    raise MalformedMessageError(f"{what} must be text or None, got {type(value).__name__}")
 
 
 def b64(raw: bytes) -> str:

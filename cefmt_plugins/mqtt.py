@@ -40,6 +40,8 @@ from cefmt.codec import (
     event_from_parts,
 )
 from cefmt_plugins.common import (
+    as_body,
+    as_optional_text,
     b64,
     bytes_member,
     counted_items,
@@ -97,19 +99,11 @@ def _user_properties_converter(properties: Any) -> list[tuple[str, str]]:
 
 
 def _content_type_converter(content_type: Any) -> str | None:
-    if content_type is None or type(content_type) is str:
-        return content_type
-    raise MalformedMessageError(f"an MQTT Content Type must be text or None, got {type(content_type).__name__}")
+    return as_optional_text(content_type, "an MQTT Content Type")
 
 
-def _payload_converter(payload: Any) -> bytes:
-    if payload is None:
-        return b""
-    if type(payload) is bytes:
-        return payload
-    if isinstance(payload, (bytearray, memoryview)):
-        return bytes(payload)
-    raise MalformedMessageError(f"an MQTT payload must be bytes, got {type(payload).__name__}")
+def _payload_converter(body: Any) -> bytes:
+    return as_body(body, "an MQTT payload")
 
 
 @attrs.frozen

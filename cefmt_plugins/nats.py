@@ -38,6 +38,7 @@ from cefmt.codec import (
     event_from_parts,
 )
 from cefmt_plugins.common import (
+    as_body,
     b64,
     bytes_member,
     counted_items,
@@ -80,14 +81,8 @@ def _headers_converter(headers: Any) -> dict[str, str]:
     return header_dict(headers, "NATS headers")
 
 
-def _payload_converter(payload: Any) -> bytes:
-    if payload is None:
-        return b""
-    if type(payload) is bytes:
-        return payload
-    if isinstance(payload, (bytearray, memoryview)):
-        return bytes(payload)
-    raise MalformedMessageError(f"a NATS payload must be bytes, got {type(payload).__name__}")
+def _payload_converter(body: Any) -> bytes:
+    return as_body(body, "a NATS payload")
 
 
 @attrs.frozen

@@ -42,6 +42,7 @@ from cefmt.codec import (
     event_from_parts,
 )
 from cefmt_plugins.common import (
+    as_body,
     b64,
     bytes_member,
     counted_items,
@@ -97,13 +98,7 @@ def _content_type_converter(content_type: Any) -> str | None:
 
 
 def _body_converter(body: Any) -> bytes:
-    if body is None:
-        return b""
-    if type(body) is bytes:
-        return body
-    if isinstance(body, (bytearray, memoryview)):
-        return bytes(body)
-    raise MalformedMessageError(f"a RabbitMQ body must be bytes, got {type(body).__name__}")
+    return as_body(body, "a RabbitMQ body")
 
 
 @attrs.frozen
