@@ -13,13 +13,10 @@ An input that fits in one task is converted here, with no pool started.
 
 from __future__ import annotations
 
-import multiprocessing
 import pickle
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cefmt import CloudEventError
 
@@ -29,6 +26,9 @@ from ._framing import FLUSH, Position, Record
 from ._kinds import StreamKind, stream_kind
 from ._policy import Policy
 from ._stats import BadRecord, Stats
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = ["TASK_BYTES", "TASK_RECORDS", "converted_in_parallel"]
 
@@ -155,6 +155,11 @@ def _pieces(tasks: Iterator[Task], blob: bytes, policy: Policy, workers: int) ->
         if broken is not None:
             raise broken
         return
+    # Imported only when a pool starts: they are a third of what importing cefmt.stream costs otherwise.
+    import multiprocessing  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+    from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
+
     context = multiprocessing.get_context("spawn")  # a clean interpreter: no locks or threads copied in
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start, initargs=(blob,)) as pool:
         pending: deque[Future[tuple[list[bytes], list[BadRecord], Stats]]] = deque(
