@@ -79,3 +79,19 @@ def test_convert_file_with_workers(small_tasks: None, tmp_path: Path) -> None:
 def test_a_bad_worker_count_is_refused() -> None:
     with pytest.raises(Exception, match="workers must be a whole number of at least 1"):
         next(convert([b""], "json", "msgpack", workers=0))
+
+
+def test_an_input_of_one_task_starts_no_pool_and_imports_none() -> None:
+    # multiprocessing and concurrent.futures cost a third of importing cefmt.stream: a conversion that
+    # needs no pool (one task, or workers=1) must not pay for them.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from cefmt.stream import convert; "
+        f"lines = open({str(SAMPLE)!r}, 'rb').readlines()[:300]; "
+        "out = b''.join(convert([b''.join(lines)], 'json', 'msgpack', workers=4)); "
+        "print(len(out) > 0, 'multiprocessing' in sys.modules, 'concurrent.futures' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "False", "False"]
