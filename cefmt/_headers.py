@@ -12,80 +12,95 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import quote
 
 from ._errors import CloudEventError, MalformedMessageError
 from ._limits import DEFAULT_LIMITS, Limits
 from ._pure import FALLBACK, PURE, SPEEDUPS
 
-__all__ = ["normalize_headers", "quote_header", "read_headers", "unquote_header"]
+__all__ = ["normalize_headers", "percent_decode", "percent_encode", "quote_header", "read_headers", "unquote_header"]
 
 PREFIX = "ce-"
 CONTENT_TYPE = "content-type"
 
 
-# -- values (HTTP Protocol Binding 1.0, section 3.1.3.2) ----------------------------------------------------
+# -- values (HTTP Protocol Binding 1.0, section 3.1.3.2; the NATS binding's 3.1.3.2 is the same) ---------------
 
 # "The following characters MUST be percent-encoded: Space (U+0020), Double-quote (U+0022), Percent
 # (U+0025), Any characters outside the printable ASCII range of U+0021-U+007E inclusive".
 NEEDS_QUOTING = re.compile(r"[^\x21\x23\x24\x26-\x7e]")
-_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"%')
-_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-def quote_header(value: str) -> str:
-    """Percent-encode an attribute's canonical string for an HTTP header (upper-case hex, UTF-8).
+def percent_encode(value: str) -> str:
+    """A canonical string as a header value: the characters above as ``%XY`` of their UTF-8 bytes
+    (upper-case hex), everything else as it is. For every binding whose headers follow section 3.1.3.2.
 
-    >>> quote_header("Euro \\u20ac \\U0001F600")
-    'Euro%20%E2%82%AC%20%F0%9F%98%80'
+    >>> percent_encode('say "100%" \u20ac')
+    'say%20%22100%25%22%20%E2%82%AC'
     """
     if NEEDS_QUOTING.search(value) is None:
         return value
-    return quote(value, safe=_SAFE, encoding="utf-8", errors="strict")
+    return NEEDS_QUOTING.sub(lambda match: "".join(f"%{b:02X}" for b in match.group().encode("utf-8")), value)
+
+
+def percent_decode(value: str, where: str) -> str:
+    """A header value back to the canonical string: an RFC 7230 quoted-string is unwrapped first, then
+    one round of percent-decoding; lower-case hex is accepted, and "encoded byte sequences which are
+    invalid in UTF-8 MUST be rejected" (section 3.1.3.2). Errors name ``where``.
+
+    >>> percent_decode('"a \\\\"b\\\\""', "header 'ce-subject'"), percent_decode("Euro%20%e2%82%ac", "h")
+    ('a "b"', 'Euro €')
+    """
+    if value[:1] == '"':
+        value = _unquote_string(value, where)
+    if "%" not in value:
+        return value
+    if _BAD_PERCENT.search(value):
+        raise MalformedMessageError(f"{where}: '%' not followed by two hex digits")
+    pieces = value.split("%")
+    # surrogatepass: a lone surrogate given as text is refused below as bytes that are not UTF-8.
+    raw = bytearray(pieces[0].encode("utf-8", "surrogatepass"))
+    for piece in pieces[1:]:
+        raw.append(int(piece[:2], 16))
+        raw += piece[2:].encode("utf-8", "surrogatepass")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedMessageError(f"{where}: percent-encoded bytes are not valid UTF-8 ({exc.reason})") from exc
+
+
+def quote_header(value: str) -> str:
+    """Percent-encode an attribute's canonical string for an HTTP header (:func:`percent_encode`).
+
+    >>> quote_header("Euro \u20ac \U0001f600")
+    'Euro%20%E2%82%AC%20%F0%9F%98%80'
+    """
+    return percent_encode(value)
 
 
 def unquote_header(value: str, header: str) -> str:
-    """Decode a header value: an RFC 7230 quoted-string first, then one round of percent-decoding.
-
-    "encoded byte sequences which are invalid in UTF-8 MUST be rejected" (section 3.1.3.2).
+    """Decode the value of HTTP header ``header`` (:func:`percent_decode`).
 
     >>> unquote_header("Euro%20%e2%82%ac", "ce-subject")
     'Euro €'
     """
-    if value[:1] == '"':
-        value = _unquote_string(value, header)
-    if "%" not in value:
-        return value
-    if _PERCENT.search(value):
-        raise MalformedMessageError(f"header {header!r}: '%' not followed by two hex digits")
-    raw = bytearray()
-    pieces = value.split("%")
-    raw += pieces[0].encode("utf-8")
-    for piece in pieces[1:]:
-        raw.append(int(piece[:2], 16))
-        raw += piece[2:].encode("utf-8")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedMessageError(
-            f"header {header!r}: percent-encoded bytes are not valid UTF-8 ({exc.reason})"
-        ) from exc
+    return percent_decode(value, f"header {header!r}")
 
 
-def _unquote_string(value: str, header: str) -> str:
+def _unquote_string(value: str, where: str) -> str:
     # RFC 7230 section 3.2.6: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
     if len(value) < 2 or value[-1] != '"':
-        raise MalformedMessageError(f"header {header!r}: unterminated quoted string")
+        raise MalformedMessageError(f"{where}: unterminated quoted string")
     out: list[str] = []
     chars = iter(value[1:-1])
     for char in chars:
         if char == "\\":
             escaped = next(chars, None)
             if escaped is None:
-                raise MalformedMessageError(f"header {header!r}: quoted string ends in a backslash")
+                raise MalformedMessageError(f"{where}: quoted string ends in a backslash")
             out.append(escaped)
         elif char == '"':
-            raise MalformedMessageError(f"header {header!r}: unescaped quote inside a quoted string")
+            raise MalformedMessageError(f"{where}: unescaped quote inside a quoted string")
         else:
             out.append(char)
     return "".join(out)

@@ -50,6 +50,7 @@ from ._binding import (
     typed_attributes,
 )
 from ._data import body_to_data, data_to_body, dump_json, load_json
+from ._headers import percent_decode, percent_encode
 from ._media import MediaType, parse_media_type
 from ._registry import Capture, Codec, Container, Registry
 from ._spec import SPECS, SpecVersion
@@ -79,6 +80,8 @@ __all__ = [
     "from_capture",
     "load_json",
     "parse_media_type",
+    "percent_decode",
+    "percent_encode",
     "plain_data",
     "read_header_pairs",
     "to_capture",

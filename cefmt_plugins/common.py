@@ -1,18 +1,18 @@
 """What cefmt's own binding plugins share: reading a client's message within limits, header text,
-percent-encoding, and captured messages as JSON.
+AMQP timestamps, and captured messages as JSON. (Percent-encoding of header values is in the kit:
+:func:`cefmt.codec.percent_encode`.)
 
 Written, like every module here, on the public kit alone (:mod:`cefmt`, :mod:`cefmt.codec`): a third
 party writing a binding can copy any of it. The bindings use these pieces so that every one of them
 checks sizes before it copies, reports a bad header the same way and writes captures in one style.
 
->>> percent_encode("Euro \\u20ac"), percent_decode("Euro%20%e2%82%ac", "header 'ce-subject'")
-('Euro%20%E2%82%AC', 'Euro €')
+>>> as_body(None, "a NATS payload"), b64(b"hi")
+(b'', 'aGk=')
 """
 
 from __future__ import annotations
 
 import base64
-import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -32,8 +32,6 @@ __all__ = [
     "header_dict",
     "is_cloudevents_type",
     "millis_to_timestamp",
-    "percent_decode",
-    "percent_encode",
     "sized_body",
     "structured_format",
     "text_value",
@@ -180,69 +178,6 @@ def header_dict(headers: Any, what: str) -> dict[Any, Any]:
             f"{what} must be a mapping or (name, value) pairs, got {type(headers).__name__}"
         ) from exc
     return found
-
-
-# -- percent-encoding of header values (HTTP binding 1.0, section 3.1.3.2; NATS binding 3.1.3.2) -------------
-
-# "The following characters MUST be percent-encoded: Space (U+0020), Double-quote (U+0022), Percent
-# (U+0025), Any characters outside the printable ASCII range of U+0021-U+007E inclusive".
-_NEEDS_ENCODING = re.compile(r"[^\x21\x23\x24\x26-\x7e]")
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
-def percent_encode(value: str) -> str:
-    """A canonical string as a header value: the characters above as ``%XY`` of their UTF-8 bytes
-    (upper-case hex), everything else as it is.
-
-    >>> percent_encode('say "100%"')
-    'say%20%22100%25%22'
-    """
-    if _NEEDS_ENCODING.search(value) is None:
-        return value
-    return _NEEDS_ENCODING.sub(lambda match: "".join(f"%{b:02X}" for b in match.group().encode("utf-8")), value)
-
-
-def percent_decode(value: str, where: str) -> str:
-    """A header value back to the canonical string: an RFC 7230 quoted string is unwrapped first, then
-    one round of percent-decoding; lower-case hex is accepted, bytes that are not UTF-8 are refused.
-
-    >>> percent_decode('"a \\\\"b\\\\""', "header 'ce-subject'")
-    'a "b"'
-    """
-    if value[:1] == '"':
-        value = _unquote(value, where)
-    if "%" not in value:
-        return value
-    if _BAD_PERCENT.search(value):
-        raise MalformedMessageError(f"{where}: '%' not followed by two hex digits")
-    pieces = value.split("%")
-    raw = bytearray(pieces[0].encode("utf-8", "surrogatepass"))
-    for piece in pieces[1:]:
-        raw.append(int(piece[:2], 16))
-        raw += piece[2:].encode("utf-8", "surrogatepass")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedMessageError(f"{where}: percent-encoded bytes are not valid UTF-8 ({exc.reason})") from exc
-
-
-def _unquote(value: str, where: str) -> str:
-    # RFC 7230 section 3.2.6: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
-    if len(value) < 2 or value[-1] != '"':
-        raise MalformedMessageError(f"{where}: unterminated quoted string")
-    out: list[str] = []
-    chars = iter(value[1:-1])
-    for char in chars:
-        if char == "\\":
-            escaped = next(chars, None)
-            if escaped is None:
-                raise MalformedMessageError(f"{where}: quoted string ends in a backslash")
-            out.append(escaped)
-        elif char == '"':
-            raise MalformedMessageError(f"{where}: unescaped quote inside a quoted string")
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 # -- AMQP timestamps: milliseconds since the Unix epoch ------------------------------------------------------

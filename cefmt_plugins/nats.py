@@ -36,6 +36,8 @@ from cefmt.codec import (
     decode_in_format,
     encode_in_format,
     event_from_parts,
+    percent_decode,
+    percent_encode,
 )
 from cefmt_plugins.common import (
     as_body,
@@ -45,8 +47,6 @@ from cefmt_plugins.common import (
     document,
     header_dict,
     is_cloudevents_type,
-    percent_decode,
-    percent_encode,
     sized_body,
     structured_format,
     text_value,

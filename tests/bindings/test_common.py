@@ -10,12 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cefmt import EncodeError, LimitExceededError, Limits, MalformedMessageError, Timestamp
+from cefmt.codec import percent_decode, percent_encode
 from cefmt_plugins.common import (
     counted_items,
     header_dict,
     millis_to_timestamp,
-    percent_decode,
-    percent_encode,
     sized_body,
     structured_format,
     timestamp_to_millis,

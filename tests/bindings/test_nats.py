@@ -17,8 +17,8 @@ from nats.aio.msg import Msg
 from nats.js.api import StorageType
 
 from cefmt import CloudEvent, CloudEventError, LimitExceededError, Limits, MalformedMessageError, decode, encode
+from cefmt.codec import percent_encode
 from cefmt_plugins import nats
-from cefmt_plugins.common import percent_encode
 from cefmt_plugins.nats import NATSMessage
 from tests.brokers.fixtures import Broker, unique_name
 from tests.hardening.cases import binary_view
